@@ -1,0 +1,54 @@
+# NAP Tracker. `make run` serves the app; `make test` runs the whole suite. Both set themselves up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup db seed demo translations translations-update clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+setup: $(VENV)/.installed
+
+db: setup
+	$(BIN)/tracker db upgrade
+
+seed: db
+	$(BIN)/tracker seed
+
+demo: seed
+	$(BIN)/tracker demo accounts
+
+run: demo
+	@echo "Serving NAP Tracker on http://$(HOST):$(PORT)"
+	$(BIN)/tracker run --host $(HOST) --port $(PORT)
+
+# The suite runs on SQLite; when TRACKER_TEST_DATABASE_URL is set it runs a second time on that database.
+test: $(VENV)/.installed-dev
+	env -u TRACKER_TEST_DATABASE_URL $(BIN)/pytest -q
+	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
+		echo "Running the suite again on $$TRACKER_TEST_DATABASE_URL"; \
+		$(BIN)/pytest -q; \
+	fi
+
+# Extract the strings to translate and merge them into the catalogs (then translate and `make translations`).
+translations-update: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract -F tracker/translations/babel.cfg -k _l -k lazy_gettext -o tracker/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching
+
+translations: $(VENV)/.installed-dev
+	$(BIN)/pybabel compile -d tracker/translations --statistics
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

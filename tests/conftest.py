@@ -1,0 +1,160 @@
+"""Test fixtures: one migrated database per run, emptied after every test; clients logged in per role."""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestingConfig
+from tracker import create_app, migrate
+from tracker.auth import services as accounts
+from tracker.auth.models import Role
+from tracker.db import Base, db
+from tracker.extensions import limiter
+from tracker.models import load_all
+from tracker.plan.loader import PERU_SEED, import_plan, read_plan_file
+
+PASSWORD = "Correct-Horse-Battery-Staple-42"
+ROLE_INSTITUTION = {Role.reporter: "MGP", Role.committee: "CIG-MINDEF", Role.viewer: None, Role.admin: None}
+
+
+def _check_database_reachable(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        message = f"test database {url} is unreachable: {exc.orig}"
+        if os.environ.get("CI") == "true":
+            pytest.exit(f"CI error: {message}", returncode=3)
+        pytest.exit(message, returncode=3)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    url = TestingConfig.DATABASE_URL
+    if url != "sqlite://":
+        _check_database_reachable(url)
+    app = create_app(TestingConfig)
+    with app.app_context():
+        migrate.downgrade("base") if migrate.current() else None
+        migrate.upgrade("head")
+    yield app
+    db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    """Each test starts with empty tables and fresh throttling counters."""
+    yield
+    with app.app_context():
+        db.session.rollback()
+        db.session.close()
+        load_all()
+        with db.engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+    with app.test_request_context():
+        limiter.reset()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context with a request, for calling services directly."""
+    with app.test_request_context():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture
+def session(ctx):
+    return db.session
+
+
+@pytest.fixture
+def peru(app):
+    """Peru's 2021 plan, seeded from the real seed file."""
+    with app.app_context():
+        result = import_plan(db.session, read_plan_file(PERU_SEED))
+        db.session.commit()
+    return result
+
+
+@pytest.fixture
+def make_user(app, peru):
+    def make(role: Role = Role.reporter, email: str | None = None, institution: str | None = "default", **kw):
+        inst = ROLE_INSTITUTION[role] if institution == "default" else institution
+        email = email or f"{role.value}-{inst or 'none'}@example.org".lower()
+        with app.test_request_context():
+            data = accounts.UserInput(email=email, name=kw.pop("name", email.split("@")[0]), role=role, institution_code=inst)
+            user = accounts.create_user(db.session, data, PASSWORD, must_change=kw.pop("must_change", False))
+            db.session.commit()
+            return user.id, email
+
+    return make
+
+
+class Client:
+    """A test client that can log in and post forms with their CSRF token."""
+
+    def __init__(self, flask_client):
+        self.c = flask_client
+
+    def __getattr__(self, name):
+        return getattr(self.c, name)
+
+    def csrf_token(self, url: str = "/login") -> str:
+        page = self.c.get(url).get_data(as_text=True)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+            r'value="([^"]+)"[^>]*name="csrf_token"', page
+        )
+        assert match, f"no CSRF token on {url}"
+        return match.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, token_from: str | None = None, **kw):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token(token_from or url))
+        return self.c.post(url, data=data, **kw)
+
+    def login(self, email: str, password: str = PASSWORD):
+        return self.post_form("/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def client(app):
+    return Client(app.test_client())
+
+
+@pytest.fixture
+def login_as(app, make_user):
+    """login_as(role) -> a client logged in as a new user of that role."""
+
+    def login(role: Role, **kw) -> Client:
+        _, email = make_user(role, **kw)
+        c = Client(app.test_client())
+        response = c.login(email)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return c
+
+    return login
+
+
+@contextmanager
+def count_queries(engine):
+    """Count the SQL statements run inside the block."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)

@@ -1,0 +1,57 @@
+"""NAP Tracker: monitoring of National Action Plans on Women, Peace and Security."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type | None = None) -> Flask:
+    """Build the application; `config` defaults to the class named by TRACKER_ENV."""
+    from config import INSTANCE_PATH, config_from_env
+
+    from tracker import errors, i18n, permissions, security
+    from tracker.auth import login as auth_login
+    from tracker.db import db
+    from tracker.extensions import bootstrap, csrf, limiter
+
+    config = config or config_from_env()
+    config.validate()
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(INSTANCE_PATH),
+    )
+    app.config.from_object(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    auth_login.init_app(app)
+    permissions.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tracker.admin import bp as admin_bp
+    from tracker.auth import bp as auth_bp
+    from tracker.core import bp as core_bp
+    from tracker.plan import bp as plan_bp
+
+    for blueprint in (core_bp, auth_bp, plan_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from tracker.cli import register
+
+    register(app)

@@ -1,0 +1,104 @@
+"""`tracker users ...` and `tracker demo accounts`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from tracker.auth import services
+from tracker.auth.models import Role
+from tracker.db import db
+from tracker.domain import ValidationFailed
+
+users_group = click.Group("users", help="Create, list and deactivate user accounts.")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise click.ClickException("no password on standard input")
+    return line
+
+
+def _fail(exc: ValidationFailed) -> click.ClickException:
+    field, message = exc.errors[0]
+    return click.ClickException(f"{field + ': ' if field else ''}{message}")
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True, help="reporter, committee, viewer or admin.")
+@click.option("--institution", "institution_code", help="Institution code (required for reporters), e.g. MGP.")
+@click.option("--name", default="", help="Full name (default: the e-mail's local part).")
+@click.option("--no-change-required", is_flag=True, help="Do not force a password change at first login.")
+@with_appcontext
+def create_user(email: str, role: str, institution_code: str | None, name: str, no_change_required: bool) -> None:
+    """Create an account. The password is read from standard input when piped, otherwise prompted."""
+    password = _read_password()
+    data = services.UserInput(email=email, name=name, role=Role(role), institution_code=institution_code)
+    try:
+        user = services.create_user(db.session, data, password, must_change=not no_change_required)
+    except ValidationFailed as exc:
+        raise _fail(exc) from None
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role.value}{', ' + user.institution.code if user.institution else ''}).")
+
+
+@users_group.command("list")
+@with_appcontext
+def list_users() -> None:
+    """List every account with its role, institution and state."""
+    for u in services.list_users(db.session):
+        state = "active" if u.active else "deactivated"
+        click.echo(f"{u.email}\t{u.role.value}\t{u.institution.code if u.institution else '-'}\t{state}\t{u.name}")
+
+
+@users_group.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def deactivate_user(email: str) -> None:
+    """Deactivate an account; it keeps its history and can no longer log in."""
+    user = services.find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no account has the e-mail {email!r}")
+    services.set_active(db.session, user, False, actor=None)
+    db.session.commit()
+    click.echo(f"Deactivated {user.email}.")
+
+
+DEMO_PASSWORD = "Demo-NAP-Tracker-2026"
+DEMO_ACCOUNTS = [
+    ("admin@demo.example.org", "Administración (demo)", Role.admin, None),
+    ("comite@demo.example.org", "Comité de Igualdad de Género (demo)", Role.committee, "CIG-MINDEF"),
+    ("visor@demo.example.org", "Auditoría (demo)", Role.viewer, None),
+    ("marina@demo.example.org", "Marina de Guerra (demo)", Role.reporter, "MGP"),
+    ("ejercito@demo.example.org", "Ejército (demo)", Role.reporter, "EP"),
+    ("fap@demo.example.org", "Fuerza Aérea (demo)", Role.reporter, "FAP"),
+    ("ccffaa@demo.example.org", "Comando Conjunto (demo)", Role.reporter, "CCFFAA"),
+    ("mindef@demo.example.org", "Ministerio de Defensa (demo)", Role.reporter, "MINDEF"),
+]
+
+demo_group = click.Group("demo", help="Demonstration data (development only).")
+
+
+@demo_group.command("accounts")
+@with_appcontext
+def demo_accounts() -> None:
+    """Create one demo account per role and reporters of several institutions (not in production)."""
+    if not current_app.config.get("DEMO_ACCOUNTS"):
+        raise click.ClickException("demo accounts are disabled in this configuration (TRACKER_ENV=production)")
+    created = 0
+    for email, name, role, institution in DEMO_ACCOUNTS:
+        if services.find_user(db.session, email) is None:
+            data = services.UserInput(email=email, name=name, role=role, institution_code=institution)
+            services.create_user(db.session, data, DEMO_PASSWORD, must_change=False)
+            created += 1
+    db.session.commit()
+    click.echo(f"Demo accounts ({created} new), password for all: {DEMO_PASSWORD}")
+    for email, _name, role, institution in DEMO_ACCOUNTS:
+        click.echo(f"  {email:28} {role.value:10} {institution or ''}")

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from tracker.auth.models import Role
+from tracker.labels import choices
+from tracker.auth.passwords import MIN_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=255)], render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Log in"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=MIN_LENGTH)],
+        description=_l("At least %(n)d characters; not a common password.", n=MIN_LENGTH),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=255)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
+    role = SelectField(_l("Role"), choices=choices(Role), validators=[DataRequired()])
+    institution = SelectField(_l("Institution"), choices=[], validate_choice=False,
+                              description=_l("Required for reporters."))
+    submit = SubmitField(_l("Save"))
+
+
+class NewUserForm(UserForm):
+    password = PasswordField(
+        _l("Temporary password"),
+        validators=[DataRequired(), Length(min=MIN_LENGTH)],
+        description=_l("The user must change it at first login."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Create user"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New temporary password"),
+        validators=[DataRequired(), Length(min=MIN_LENGTH)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Reset password"))

@@ -1,0 +1,195 @@
+"""Account services: log in, manage users, change passwords. Views and CLI call these."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from tracker import audit
+from tracker.auth import throttle
+from tracker.auth.models import Role, User
+from tracker.auth.passwords import burn_verification, hash_password, password_problems, verify_password
+from tracker.db import utcnow
+from tracker.domain import ValidationFailed
+from tracker.plan.models import Institution
+
+
+class LoginRefused(Exception):
+    """Wrong e-mail or password, or an inactive account: one message for all, so accounts can't be probed."""
+
+
+class LoginThrottled(Exception):
+    def __init__(self, lockout: throttle.Lockout):
+        self.lockout = lockout
+        super().__init__(f"locked for {lockout.seconds} s")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalars(sa.select(User).filter_by(email=normalize_email(email))).one_or_none()
+
+
+def authenticate(session: Session, email: str, password: str, address: str) -> User:
+    """Check the credentials; count failures for throttling and write the audit log."""
+    email = normalize_email(email)
+    lockout = throttle.check(email, address)
+    if lockout:
+        audit.record(session, "login.throttled", actor_email=email, seconds=lockout.seconds)
+        raise LoginThrottled(lockout)
+    user = find_user(session, email)
+    if user is None:
+        burn_verification()
+    ok = user is not None and verify_password(user.password_hash, password) and user.active
+    if not ok:
+        throttle.register_failure(email, address)
+        reason = "unknown account" if user is None else ("inactive" if not user.active else "wrong password")
+        audit.record(session, "login.failed", actor=user, actor_email=email, reason=reason)
+        raise LoginRefused()
+    user.last_login_at = utcnow()
+    audit.record(session, "login.succeeded", actor=user)
+    return user
+
+
+def record_logout(session: Session, user: User) -> None:
+    audit.record(session, "logout", actor=user)
+
+
+@dataclass
+class UserInput:
+    """What an admin (or the CLI) gives to create or edit a user."""
+
+    email: str
+    name: str
+    role: Role
+    institution_code: str | None = None
+
+
+def _institution(session: Session, role: Role, code: str | None) -> Institution | None:
+    if not code:
+        if role == Role.reporter:
+            raise ValidationFailed([("institution", str(_l("A reporter must belong to an institution.")))])
+        return None
+    inst = session.scalars(sa.select(Institution).filter_by(code=code.strip().upper())).first()
+    if inst is None:
+        raise ValidationFailed([("institution", str(_l("Unknown institution %(code)s.", code=code)))])
+    return inst
+
+
+def _valid_email(session: Session, email: str, user_id: int | None = None) -> str:
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValidationFailed([("email", str(_l("Enter a valid e-mail address.")))]) from None
+    other = find_user(session, email)
+    if other is not None and other.id != user_id:
+        raise ValidationFailed([("email", str(_l("Another account already uses this e-mail address.")))])
+    return email
+
+
+def _check_password(password: str, *inputs: str) -> None:
+    problems = password_problems(password, *inputs)
+    if problems:
+        raise ValidationFailed([("password", p) for p in problems])
+
+
+def create_user(session: Session, data: UserInput, password: str, actor: User | None = None, must_change: bool = True) -> User:
+    """Create an account; a password set by someone else must be changed at first login."""
+    email = _valid_email(session, data.email)
+    name = data.name.strip() or email.split("@")[0]
+    institution = _institution(session, data.role, data.institution_code)
+    _check_password(password, email, name)
+    user = User(
+        email=email,
+        name=name,
+        role=data.role,
+        institution=institution,
+        password_hash=hash_password(password),
+        must_change_password=must_change,
+        session_token=secrets.token_hex(16),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, "user.created", actor=actor, target=user, email=email, role=data.role.value,
+                 institution=institution.code if institution else None)
+    return user
+
+
+def update_user(session: Session, user: User, data: UserInput, actor: User) -> User:
+    """Change a user's e-mail, name, role and institution; logs what changed."""
+    email = _valid_email(session, data.email, user.id)
+    institution = _institution(session, data.role, data.institution_code)
+    before = {"email": user.email, "name": user.name, "role": user.role.value,
+              "institution": user.institution.code if user.institution else None}
+    user.email, user.name, user.role, user.institution = email, data.name.strip() or user.name, data.role, institution
+    after = {"email": user.email, "name": user.name, "role": user.role.value,
+             "institution": institution.code if institution else None}
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if changes:
+        audit.record(session, "user.updated", actor=actor, target=user, changes=changes)
+    session.flush()
+    return user
+
+
+def set_active(session: Session, user: User, active: bool, actor: User | None) -> None:
+    """Deactivate (or reactivate) an account; its history and name stay. Open sessions end."""
+    if actor is not None and user.id == actor.id and not active:
+        raise ValidationFailed([("", str(_l("You cannot deactivate your own account.")))])
+    user.active = active
+    user.session_token = secrets.token_hex(16)
+    audit.record(session, "user.activated" if active else "user.deactivated", actor=actor, target=user, email=user.email)
+
+
+def reset_password(session: Session, user: User, password: str, actor: User) -> None:
+    """An admin sets a new password; the user must change it at next login."""
+    _check_password(password, user.email, user.name)
+    _set_password(user, password, must_change=True)
+    audit.record(session, "user.password_reset", actor=actor, target=user)
+
+
+def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+    """The user changes their own password (also how a first-login change is done)."""
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed([("current_password", str(_l("The current password is not correct.")))])
+    if current == new:
+        raise ValidationFailed([("password", str(_l("Choose a password different from the current one.")))])
+    _check_password(new, user.email, user.name)
+    _set_password(user, new, must_change=False)
+    audit.record(session, "user.password_changed", actor=user, target=user)
+
+
+def _set_password(user: User, password: str, must_change: bool) -> None:
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    user.password_changed_at = utcnow()
+    user.session_token = secrets.token_hex(16)
+
+
+def save_language_preference(session: Session, user: User | None, language: str) -> None:
+    """Remember the user's interface language (no-op for anonymous visitors)."""
+    if user is not None and getattr(user, "is_authenticated", False) and user.language != language:
+        user.language = language
+
+
+def load_user(session: Session, user_id: str) -> User | None:
+    """Flask-Login loader: '<id>:<session token>'; a changed token ends old sessions."""
+    raw_id, _, token = user_id.partition(":")
+    if not raw_id.isdigit():
+        return None
+    user = session.get(User, int(raw_id))
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    from sqlalchemy.orm import joinedload
+
+    return list(session.scalars(sa.select(User).options(joinedload(User.institution)).order_by(User.role, User.email)))

@@ -1,0 +1,142 @@
+"""The `tracker` command: the Flask CLI with the app loaded, plus the project's own groups."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from tracker.db import db
+
+
+def _create_app() -> Flask:
+    from config import ConfigError
+
+    from tracker import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """NAP Tracker: monitoring of National Action Plans on Women, Peace and Security."""
+
+
+# -- database -----------------------------------------------------------------------------------
+
+db_group = click.Group("db", help="Apply or inspect database migrations.")
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from tracker import migrate
+
+    migrate.upgrade(revision)
+    click.echo(f"Database upgraded to {migrate.current() or 'base'}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ('base' empties the database)."""
+    from tracker import migrate
+
+    migrate.downgrade(revision)
+    click.echo(f"Database downgraded to {migrate.current() or 'base'}.")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the revision the database is at."""
+    from tracker import migrate
+
+    click.echo(migrate.current() or "base")
+
+
+# -- seed and plans -----------------------------------------------------------------------------
+
+
+@click.command("seed")
+@with_appcontext
+def seed() -> None:
+    """Load Peru's 2021 plan (seed/peru-2021.yaml); running it again changes nothing."""
+    from tracker.plan.loader import PERU_SEED
+
+    _import_file(PERU_SEED)
+
+
+plan_group = click.Group("plan", help="List, import and export plans.")
+
+
+@plan_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def plan_import(path: Path) -> None:
+    """Import (or update) a plan from a plan file in the seed format."""
+    _import_file(path)
+
+
+@plan_group.command("export")
+@click.argument("plan_code")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="File to write (default: standard output).")
+@with_appcontext
+def plan_export(plan_code: str, output: Path | None) -> None:
+    """Write PLAN_CODE in the plan file format (import it elsewhere with `tracker plan import`)."""
+    from tracker.plan.export import PlanNotFound, export_plan
+
+    try:
+        text = export_plan(db.session, plan_code)
+    except PlanNotFound:
+        raise click.ClickException(f"no plan has the code {plan_code!r} (see `tracker plan list`)") from None
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Plan {plan_code} written to {output}.", err=True)
+
+
+@plan_group.command("list")
+@with_appcontext
+def plan_list() -> None:
+    """List the plans in the database."""
+    from tracker.plan.services import list_plans
+
+    plans = list_plans(db.session)
+    if not plans:
+        click.echo("No plans yet: run `tracker seed` or `tracker plan import PATH`.")
+    for p in plans:
+        years = f"{p.start_year or '…'}-{p.end_year or '…'}" if (p.start_year or p.end_year) else "no timeframe"
+        click.echo(f"{p.code}\t{p.country.iso_code}\tv{p.version}\t{p.adoption_year or ''}\t{years}\t{p.title_en or p.title_es}")
+
+
+def _import_file(path: Path) -> None:
+    from tracker.plan.loader import PlanFileError, import_plan, read_plan_file
+
+    try:
+        parsed = read_plan_file(path)
+    except PlanFileError as exc:
+        raise click.ClickException(exc.one_line()) from None
+    result = import_plan(db.session, parsed)
+    db.session.commit()
+    counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
+    click.echo(f"Plan {result.plan_code}: {counts}; {result.created} rows created, {result.updated} updated.")
+
+
+def register(app: Flask) -> None:
+    """Attach the project's command groups to the app's CLI."""
+    from tracker.auth.cli import demo_group, users_group
+
+    for command in (db_group, seed, plan_group, users_group, demo_group):
+        app.cli.add_command(command)

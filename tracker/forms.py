@@ -1,0 +1,17 @@
+"""Forms shared by every feature."""
+
+from flask_wtf import FlaskForm
+
+
+class EmptyForm(FlaskForm):
+    """Carries only the CSRF token: for button-only POSTs (logout, approve, language)."""
+
+
+def apply_errors(form: FlaskForm, exc) -> None:
+    """Put a service's ValidationFailed errors on the form's fields (or the form itself)."""
+    for field_name, message in exc.errors:
+        field = getattr(form, field_name, None) if field_name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)

@@ -1,0 +1,83 @@
+"""Languages: Spanish first, English second; plan content stored in both languages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from tracker.extensions import babel
+
+LANGUAGE_NAMES = {"es": "Español", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's saved preference, then the switcher's choice, then Accept-Language, then Spanish."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["CLI_LANGUAGE"]  # the command line speaks English, like its own messages
+    from flask_login import current_user
+
+    preferred = getattr(current_user, "language", None) if current_user else None
+    for choice in (preferred, session.get("lang")):
+        if choice in languages:
+            return choice
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    return str(get_locale() or "es").split("_")[0]
+
+
+@dataclass(frozen=True)
+class LocalizedText:
+    """A plan text in the user's language, or in the other one with a mark saying so."""
+
+    text: str
+    language: str
+    is_fallback: bool  # the user's language was missing
+    is_translation: bool  # shown text is our translation, not the plan's original wording
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+
+def localized(row: Any, field: str, language: str | None = None) -> LocalizedText:
+    """Pick `<field>_<lang>` from a row, falling back to the other language when empty."""
+    language = language or current_language()
+    other = "en" if language == "es" else "es"
+    original = str(getattr(getattr(row, "original_language", None), "value", "") or "")
+    for lang, fallback in ((language, False), (other, True)):
+        text = getattr(row, f"{field}_{lang}", "") or ""
+        if text.strip():
+            return LocalizedText(text, lang, fallback, bool(original) and original != lang)
+    return LocalizedText("", language, False, False)
+
+
+FALLBACK_MARK = {"es": _l("solo disponible en español"), "en": _l("only available in English")}
+
+
+def init_app(app: Flask) -> None:
+    from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent
+
+    from tracker.labels import label
+
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        label=label,
+        format_currency=format_currency,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        format_decimal=format_decimal,
+        format_percent=format_percent,
+        localized=localized,
+        current_language=current_language,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        FALLBACK_MARK=FALLBACK_MARK,
+    )

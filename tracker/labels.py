@@ -1,0 +1,62 @@
+"""Translated labels of every vocabulary (enum) the user sees, for pages and reports."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+from tracker.auth.models import Role
+from tracker.plan import models as m
+
+_PAIRS: list[tuple[enum.Enum, object]] = [
+    (m.PlanTab.actors, _l("Actors")),
+    (m.PlanTab.timeframe, _l("Timeframe")),
+    (m.PlanTab.objectives, _l("Objectives")),
+    (m.PlanTab.actions, _l("Actions/Activities")),
+    (m.PlanTab.indicators, _l("Indicators")),
+    (m.PlanTab.monitoring, _l("M&E")),
+    (m.PlanTab.budget, _l("Budget")),
+    (m.PlanTab.disarmament, _l("Disarmament")),
+    (m.Measure.number, _l("Number")),
+    (m.Measure.percentage, _l("Percentage")),
+    (m.Measure.qualitative, _l("Qualitative")),
+    (m.Measure.yes_no, _l("Yes / no")),
+    (m.Direction.increase, _l("Increase")),
+    (m.Direction.decrease, _l("Decrease")),
+    (m.Direction.maintain, _l("Maintain")),
+    (m.Frequency.annual, _l("Annual")),
+    (m.Frequency.semiannual, _l("Every six months")),
+    (m.Frequency.quarterly, _l("Quarterly")),
+    (m.Frequency.once, _l("Once")),
+    (m.ObjectiveLevel.general, _l("General objective")),
+    (m.ObjectiveLevel.specific, _l("Specific objective")),
+    (m.ResponsibilityRole.lead, _l("Lead")),
+    (m.ResponsibilityRole.support, _l("Support")),
+    (m.InstitutionKind.ministry, _l("Ministry")),
+    (m.InstitutionKind.armed_forces, _l("Armed forces")),
+    (m.InstitutionKind.committee, _l("Committee")),
+    (m.InstitutionKind.government, _l("Government")),
+    (m.InstitutionKind.other, _l("Other")),
+    (m.PillarKind.participation, _l("Participation")),
+    (m.PillarKind.prevention, _l("Prevention")),
+    (m.PillarKind.protection, _l("Protection")),
+    (m.PillarKind.relief_recovery, _l("Relief and Recovery")),
+    (m.PillarKind.other, _l("Other")),
+    (Role.reporter, _l("Reporter")),
+    (Role.committee, _l("Gender Equality Committee")),
+    (Role.viewer, _l("Viewer")),
+    (Role.admin, _l("Administrator")),
+]
+# Keyed by (enum class, value): StrEnum members of different vocabularies can share a value.
+LABELS: dict[tuple[type, str], object] = {(type(member), member.value): text for member, text in _PAIRS}
+
+
+def label(value: enum.Enum) -> str:
+    """The user-language label of a vocabulary value."""
+    return str(LABELS[(type(value), value.value)])
+
+
+def choices(enum_cls: type[enum.Enum]) -> list[tuple[str, object]]:
+    """(value, lazy label) pairs for a form's select field."""
+    return [(member.value, LABELS[(enum_cls, member.value)]) for member in enum_cls]

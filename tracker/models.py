@@ -1,0 +1,7 @@
+"""Imports every feature's models so that the metadata is complete (Alembic, tests)."""
+
+
+def load_all() -> None:
+    from tracker import audit  # noqa: F401
+    from tracker.auth import models as auth_models  # noqa: F401
+    from tracker.plan import models as plan_models  # noqa: F401

@@ -1,0 +1,101 @@
+"""THE policy: every decision about who may see or do what is a predicate here.
+
+Views use `require(...)` and the load-or-403 helpers, templates call the same predicates
+(exposed as `perms`), CLI commands call them too. No role checks anywhere else.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Flask, abort, redirect, request, url_for
+from flask_login import current_user
+
+from tracker.auth.models import Role
+
+# Reachable without logging in.
+PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "core.health", "auth.login", "core.set_language"})
+# Reachable while a password change is pending.
+PASSWORD_CHANGE_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.change_password", "auth.logout"}
+
+
+def _is(user: Any, *roles: Role) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.role in roles)
+
+
+def is_logged_in(user: Any) -> bool:
+    """Any active, logged-in account."""
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def can_view_plan(user: Any, plan: Any = None) -> bool:
+    """Plans are not confidential inside the tracker: every logged-in user reads them."""
+    return is_logged_in(user)
+
+
+def can_manage_users(user: Any) -> bool:
+    """Admins create, edit, deactivate accounts and reset passwords."""
+    return _is(user, Role.admin)
+
+
+def can_manage_institutions(user: Any) -> bool:
+    """Admins keep the institutions list."""
+    return _is(user, Role.admin)
+
+
+def can_view_audit_log(user: Any) -> bool:
+    """Admins browse the audit log."""
+    return _is(user, Role.admin)
+
+
+def can_review(user: Any, item: Any = None) -> bool:
+    """The Gender Equality Committee reviews every institution's entries."""
+    return _is(user, Role.committee)
+
+
+def can_edit_for_institution(user: Any, institution_id: int | None) -> bool:
+    """Reporters enter data only for their own institution."""
+    return _is(user, Role.reporter) and institution_id is not None and user.institution_id == institution_id
+
+
+def can_see_drafts_of(user: Any, institution_id: int | None) -> bool:
+    """Drafts are seen by their institution's reporters and the committee; everyone else sees approved data."""
+    return can_review(user) or can_edit_for_institution(user, institution_id)
+
+
+def require(predicate: Callable[[Any], bool]) -> Callable:
+    """View decorator: 403 unless predicate(current_user) holds."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not predicate(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_predicate = predicate  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def _gate():
+    """Before every request: log in first, and change a temporary password before anything else."""
+    endpoint = request.endpoint or ""
+    if endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
+        return None
+    if not is_logged_in(current_user):
+        if endpoint == "":
+            return None  # 404 for unknown URLs
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def init_app(app: Flask) -> None:
+    import tracker.permissions as perms
+
+    app.before_request(_gate)
+    app.jinja_env.globals["perms"] = perms

@@ -1,0 +1,448 @@
+"""Read, validate, import and export plan files (the format is defined in tracker.plan.schema).
+
+The same code serves `tracker seed`, `tracker plan import`, `tracker plan export` and the tests.
+Import is idempotent: every item is upserted by its natural key (plan code, item code).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+import pydantic
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.orm import Session
+
+from tracker.plan import models as m
+from tracker.plan import schema as s
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
+PERU_SEED = SEED_DIR / "peru-2021.yaml"
+IMPORTED_BY = "plan file import"
+
+
+class PlanFileError(Exception):
+    """A plan file cannot be read or is invalid: names the file, the path inside it and what is wrong."""
+
+    def __init__(self, file: str, problems: list[tuple[str, str]]):
+        self.file = file
+        self.problems = problems
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where, what = self.problems[0]
+        more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
+        return f"{self.file}: {where or '(file)'}: {what}{more}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading and validating
+
+
+def read_plan_file(path: Path | str) -> s.PlanFile:
+    """Parse and validate a plan file; raise PlanFileError with the file, path and problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PlanFileError(str(path), [("", f"cannot be read: {exc.strerror}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise PlanFileError(str(path), [(where, f"is not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    return validate_plan_data(raw, str(path))
+
+
+def validate_plan_data(raw: Any, file: str) -> s.PlanFile:
+    """Validate already-parsed data: the schema first, then cross-references between items."""
+    if not isinstance(raw, dict):
+        raise PlanFileError(file, [("", "must be a mapping with format, country, institutions and plan")])
+    try:
+        parsed = s.PlanFile.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise PlanFileError(file, [(_loc(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+    problems = list(_reference_problems(parsed))
+    if problems:
+        raise PlanFileError(file, problems)
+    return parsed
+
+
+def _loc(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _duplicates(items: list[Any], attr: str, where: str) -> Iterable[tuple[str, str]]:
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        value = getattr(item, attr)
+        if value in seen:
+            yield f"{where}[{i}].{attr}", f"{value!r} is used twice"
+        seen.add(value)
+
+
+def _unknown(code: str | None, known: set[str], where: str, kind: str) -> Iterable[tuple[str, str]]:
+    if code is not None and code not in known:
+        yield where, f"unknown {kind} {code!r}"
+
+
+def _reference_problems(f: s.PlanFile) -> Iterable[tuple[str, str]]:
+    """Every code used must be defined once in the file."""
+    p = f.plan
+    yield from _duplicates(f.institutions, "code", "institutions")
+    for name in ("pillars", "objectives", "actions", "indicators"):
+        yield from _duplicates(getattr(p, name), "code", f"plan.{name}")
+    yield from _duplicates(p.actors, "institution", "plan.actors")
+    yield from _duplicates(p.monitoring, "institution", "plan.monitoring")
+    inst = {i.code for i in f.institutions}
+    pillars = {x.code for x in p.pillars}
+    objectives = {x.code for x in p.objectives}
+    actions = {x.code for x in p.actions}
+    for i, x in enumerate(f.institutions):
+        yield from _unknown(x.parent, inst, f"institutions[{i}].parent", "institution")
+    yield from _unknown(p.lead_institution, inst, "plan.lead_institution", "institution")
+    for name in ("actors", "monitoring"):
+        for i, x in enumerate(getattr(p, name)):
+            yield from _unknown(x.institution, inst, f"plan.{name}[{i}].institution", "institution")
+    for i, o in enumerate(p.objectives):
+        yield from _unknown(o.parent, objectives, f"plan.objectives[{i}].parent", "objective")
+        yield from _unknown(o.pillar, pillars, f"plan.objectives[{i}].pillar", "pillar")
+        if o.parent == o.code:
+            yield f"plan.objectives[{i}].parent", "an objective cannot be its own parent"
+    for i, a in enumerate(p.actions):
+        yield from _unknown(a.pillar, pillars, f"plan.actions[{i}].pillar", "pillar")
+        yield from _unknown(a.objective, objectives, f"plan.actions[{i}].objective", "objective")
+        yield from _responsibility_problems(a.responsibility, inst, f"plan.actions[{i}].responsibility")
+    for i, x in enumerate(p.indicators):
+        where = f"plan.indicators[{i}]"
+        yield from _unknown(x.pillar, pillars, f"{where}.pillar", "pillar")
+        yield from _unknown(x.objective, objectives, f"{where}.objective", "objective")
+        yield from _unknown(x.action, actions, f"{where}.action", "action")
+        yield from _responsibility_problems(x.responsibility, inst, f"{where}.responsibility")
+
+
+def _responsibility_problems(r: s.Responsibility | None, inst: set[str], where: str) -> Iterable[tuple[str, str]]:
+    if r is None:
+        return
+    for role in ("lead", "support"):
+        for j, code in enumerate(getattr(r, role)):
+            yield from _unknown(code, inst, f"{where}.{role}[{j}]", "institution")
+
+
+# ----------------------------------------------------------------------------------------------
+# Importing
+
+
+@dataclass
+class ImportResult:
+    """What an import did: the plan and how many rows it created or changed."""
+
+    plan_code: str
+    created: int = 0
+    updated: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class _Upserter:
+    """Creates or updates rows by natural key and counts what changed."""
+
+    def __init__(self, session: Session, result: ImportResult):
+        self.session = session
+        self.result = result
+
+    def upsert(self, model: type, keys: dict[str, Any], values: dict[str, Any]) -> Any:
+        row = self.session.scalars(sa.select(model).filter_by(**keys)).one_or_none()
+        if row is None:
+            row = model(**keys, **values)
+            self.session.add(row)
+            self.session.flush()
+            self.result.created += 1
+            return row
+        changed = False
+        for name, value in values.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+                changed = True
+        if changed:
+            self.session.flush()
+            self.result.updated += 1
+        return row
+
+
+def _texts(prefix: str, text: s.Text | s.OptionalText) -> dict[str, str]:
+    return {f"{prefix}_es": text.es, f"{prefix}_en": text.en}
+
+
+def _provenance(source: s.Source, default_language: m.Language) -> dict[str, Any]:
+    return {
+        "source_document": source.document,
+        "source_section": source.section,
+        "verification": source.verification,
+        "original_language": source.original_language or default_language,
+    }
+
+
+def import_plan(session: Session, f: s.PlanFile) -> ImportResult:
+    """Upsert a validated plan file into the database; flushes but does not commit."""
+    result = ImportResult(plan_code=f.plan.code)
+    up = _Upserter(session, result)
+    country = _import_country(up, f.country)
+    inst = _import_institutions(up, country, f.institutions)
+    plan = _import_plan_row(up, country, inst, f.plan)
+    lang = f.plan.original_language
+    _import_sections(up, plan, f.plan, lang)
+    _import_participants(up, plan, inst, f.plan, lang)
+    pillars = _import_pillars(up, plan, f.plan.pillars, lang)
+    objectives = _import_objectives(up, plan, pillars, f.plan.objectives, lang)
+    actions = _import_actions(up, plan, pillars, objectives, inst, f.plan.actions, lang)
+    _import_indicators(up, plan, pillars, objectives, actions, inst, f.plan.indicators, lang)
+    result.counts = {
+        "institutions": len(f.institutions),
+        "pillars": len(f.plan.pillars),
+        "objectives": len(f.plan.objectives),
+        "actions": len(f.plan.actions),
+        "indicators": len(f.plan.indicators),
+    }
+    return result
+
+
+def _import_country(up: _Upserter, c: s.CountryIn) -> m.Country:
+    gap, milex = c.gender_gap_index, c.military_expenditure
+    return up.upsert(
+        m.Country,
+        {"iso_code": c.iso_code},
+        {
+            **_texts("name", c.name),
+            "cedaw_ratification_year": c.cedaw_ratification_year,
+            "gender_gap_rank": gap.rank if gap else None,
+            "gender_gap_of": gap.of if gap else None,
+            "gender_gap_year": gap.year if gap else None,
+            "att_ratification_year": c.arms_trade_treaty_ratification_year,
+            "military_expenditure_amount": milex.amount if milex else None,
+            "military_expenditure_currency": milex.currency if milex else None,
+            "military_expenditure_year": milex.year if milex else None,
+            "data_source": c.data_source,
+        },
+    )
+
+
+def _import_institutions(up: _Upserter, country: m.Country, items: list[s.InstitutionIn]) -> dict[str, m.Institution]:
+    existing = up.session.scalars(sa.select(m.Institution).filter_by(country_id=country.id))
+    known: dict[str, m.Institution] = {row.code: row for row in existing}
+    pending = list(items)
+    while pending:  # parents before children; the file was checked for unknown parents
+        ready = [i for i in pending if i.parent is None or i.parent in known and i.parent not in {p.code for p in pending}]
+        ready = ready or pending[:1]
+        for i in ready:
+            parent = known.get(i.parent) if i.parent else None
+            known[i.code] = up.upsert(
+                m.Institution,
+                {"country_id": country.id, "code": i.code},
+                {**_texts("name", i.name), "kind": i.kind, "parent_id": parent.id if parent else None},
+            )
+            pending.remove(i)
+    return known
+
+
+def _import_plan_row(up: _Upserter, country: m.Country, inst: dict[str, m.Institution], p: s.PlanIn) -> m.Plan:
+    return up.upsert(
+        m.Plan,
+        {"code": p.code},
+        {
+            "country_id": country.id,
+            "version": p.version,
+            **_texts("title", p.title),
+            **_texts("summary", p.summary),
+            "adoption_year": p.adoption_year,
+            "start_year": p.start_year,
+            "end_year": p.end_year,
+            "lead_institution_id": inst[p.lead_institution].id if p.lead_institution else None,
+            **_provenance(p.source, p.original_language),
+        },
+    )
+
+
+def _import_sections(up: _Upserter, plan: m.Plan, p: s.PlanIn, lang: m.Language) -> None:
+    order = list(m.PlanTab)
+    for tab, section in p.sections.items():
+        up.upsert(
+            m.PlanSection,
+            {"plan_id": plan.id, "tab": tab},
+            {**_texts("text", section.text), "position": order.index(tab), **_provenance(section.source, lang)},
+        )
+
+
+def _import_participants(up: _Upserter, plan: m.Plan, inst: dict[str, m.Institution], p: s.PlanIn, lang: m.Language) -> None:
+    for pos, a in enumerate(p.actors):
+        up.upsert(
+            m.PlanActor,
+            {"plan_id": plan.id, "institution_id": inst[a.institution].id},
+            {"representatives": a.representatives, **_texts("role", a.role), "position": pos, **_provenance(a.source, lang)},
+        )
+    for pos, x in enumerate(p.monitoring):
+        up.upsert(
+            m.MonitoringParticipant,
+            {"plan_id": plan.id, "institution_id": inst[x.institution].id},
+            {**_texts("role", x.role), "position": pos, **_provenance(x.source, lang)},
+        )
+
+
+def _import_pillars(up: _Upserter, plan: m.Plan, items: list[s.PillarIn], lang: m.Language) -> dict[str, m.Pillar]:
+    return {
+        x.code: up.upsert(
+            m.Pillar,
+            {"plan_id": plan.id, "code": x.code},
+            {
+                "kind": x.kind,
+                **_texts("name", x.name),
+                **_texts("overview", x.overview),
+                "position": pos,
+                **_provenance(x.source, lang),
+            },
+        )
+        for pos, x in enumerate(items)
+    }
+
+
+def _import_objectives(
+    up: _Upserter, plan: m.Plan, pillars: dict[str, m.Pillar], items: list[s.ObjectiveIn], lang: m.Language
+) -> dict[str, m.Objective]:
+    rows: dict[str, m.Objective] = {}
+    for pos, x in enumerate(items):
+        rows[x.code] = up.upsert(
+            m.Objective,
+            {"plan_id": plan.id, "code": x.code},
+            {
+                "level": x.level,
+                "pillar_id": pillars[x.pillar].id if x.pillar else None,
+                **_texts("text", x.text),
+                "position": pos,
+                **_provenance(x.source, lang),
+            },
+        )
+    for x in items:  # parents may come later in the file
+        parent = rows[x.parent].id if x.parent else None
+        up.upsert(m.Objective, {"plan_id": plan.id, "code": x.code}, {"parent_id": parent})
+    return rows
+
+
+def _import_actions(
+    up: _Upserter,
+    plan: m.Plan,
+    pillars: dict[str, m.Pillar],
+    objectives: dict[str, m.Objective],
+    inst: dict[str, m.Institution],
+    items: list[s.ActionIn],
+    lang: m.Language,
+) -> dict[str, m.Action]:
+    rows: dict[str, m.Action] = {}
+    for pos, x in enumerate(items):
+        row = up.upsert(
+            m.Action,
+            {"plan_id": plan.id, "code": x.code},
+            {
+                "pillar_id": pillars[x.pillar].id,
+                "objective_id": objectives[x.objective].id if x.objective else None,
+                **_texts("text", x.text),
+                "position": pos,
+                **_provenance(x.source, lang),
+            },
+        )
+        _replace_responsibility(up, m.ActionInstitution, {"action_id": row.id}, x.responsibility, inst)
+        rows[x.code] = row
+    return rows
+
+
+def _replace_responsibility(
+    up: _Upserter, model: type, owner: dict[str, int], r: s.Responsibility | None, inst: dict[str, m.Institution]
+) -> None:
+    wanted = _responsibility_rows(r, inst)
+    existing = {row.institution_id: row for row in up.session.scalars(sa.select(model).filter_by(**owner))}
+    for institution_id, row in existing.items():
+        if institution_id not in wanted:
+            up.session.delete(row)
+            up.result.updated += 1
+    for institution_id, values in wanted.items():
+        up.upsert(model, {**owner, "institution_id": institution_id}, values)
+
+
+def _responsibility_rows(r: s.Responsibility | None, inst: dict[str, m.Institution]) -> dict[int, dict[str, Any]]:
+    if r is None:
+        return {}
+    roles = [(code, m.ResponsibilityRole.lead) for code in r.lead] + [
+        (code, m.ResponsibilityRole.support) for code in r.support
+    ]
+    return {
+        inst[code].id: {"role": role, "verification": r.verification, "position": pos}
+        for pos, (code, role) in enumerate(roles)
+    }
+
+
+def _import_indicators(
+    up: _Upserter,
+    plan: m.Plan,
+    pillars: dict[str, m.Pillar],
+    objectives: dict[str, m.Objective],
+    actions: dict[str, m.Action],
+    inst: dict[str, m.Institution],
+    items: list[s.IndicatorIn],
+    lang: m.Language,
+) -> None:
+    for pos, x in enumerate(items):
+        row = up.upsert(
+            m.Indicator,
+            {"plan_id": plan.id, "code": x.code},
+            {
+                "pillar_id": pillars[x.pillar].id if x.pillar else None,
+                "objective_id": objectives[x.objective].id if x.objective else None,
+                "action_id": actions[x.action].id if x.action else None,
+                **_texts("name", x.name),
+                "measure": x.measure,
+                "counts_people": x.counts_people,
+                **_texts("unit", x.unit),
+                **_texts("numerator", x.numerator),
+                **_texts("denominator", x.denominator),
+                "baseline_value": x.baseline.value if x.baseline else None,
+                "baseline_year": x.baseline.year if x.baseline else None,
+                "direction": x.direction,
+                "cumulative": x.cumulative,
+                "frequency": x.frequency,
+                **_texts("means_of_verification", x.means_of_verification),
+                **_texts("data_source", x.data_source),
+                "tags": " ".join(x.tags),
+                "position": pos,
+                **_provenance(x.source, lang),
+            },
+        )
+        _replace_responsibility(up, m.IndicatorInstitution, {"indicator_id": row.id}, x.responsibility, inst)
+        _import_targets(up, row, x.targets)
+
+
+def _import_targets(up: _Upserter, indicator: m.Indicator, targets: list[s.TargetIn]) -> None:
+    """Set targets by year; a changed value keeps the old one in the target history."""
+    for t in targets:
+        current = up.session.scalars(
+            sa.select(m.IndicatorTarget).filter_by(indicator_id=indicator.id, year=t.year)
+        ).one_or_none()
+        if current is not None and current.value != t.value:
+            up.session.add(
+                m.IndicatorTargetChange(
+                    indicator_id=indicator.id,
+                    year=t.year,
+                    old_value=current.value,
+                    new_value=t.value,
+                    reason=f"Plan file import ({t.source_document or 'no source given'})",
+                    changed_by=IMPORTED_BY,
+                )
+            )
+        up.upsert(
+            m.IndicatorTarget,
+            {"indicator_id": indicator.id, "year": t.year},
+            {"value": t.value, "verification": t.verification, "source_document": t.source_document},
+        )

@@ -1,0 +1,404 @@
+"""The plan structure: any country's National Action Plan on Women, Peace and Security."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import Base, Code, LongText, ShortText, Timestamp, enum_column, intpk
+
+
+class Verification(enum.StrEnum):
+    """How sure we are that a seeded item is the plan's own wording."""
+
+    verbatim = "verbatim"  # wording from the source document
+    summary = "summary"  # from a secondary summary of the plan
+    derived = "derived"  # written by us from an action's text, to be confirmed by the committee
+
+
+class PillarKind(enum.StrEnum):
+    participation = "participation"
+    prevention = "prevention"
+    protection = "protection"
+    relief_recovery = "relief_recovery"
+    other = "other"
+
+
+class PlanTab(enum.StrEnum):
+    """The eight tabs every plan has in the public NAP database."""
+
+    actors = "actors"
+    timeframe = "timeframe"
+    objectives = "objectives"
+    actions = "actions"
+    indicators = "indicators"
+    monitoring = "monitoring"
+    budget = "budget"
+    disarmament = "disarmament"
+
+
+class ObjectiveLevel(enum.StrEnum):
+    general = "general"
+    specific = "specific"
+
+
+class Measure(enum.StrEnum):
+    number = "number"
+    percentage = "percentage"
+    qualitative = "qualitative"
+    yes_no = "yes_no"
+
+
+class Direction(enum.StrEnum):
+    increase = "increase"
+    decrease = "decrease"
+    maintain = "maintain"
+
+
+class Frequency(enum.StrEnum):
+    annual = "annual"
+    semiannual = "semiannual"
+    quarterly = "quarterly"
+    once = "once"
+
+
+class InstitutionKind(enum.StrEnum):
+    ministry = "ministry"
+    armed_forces = "armed_forces"
+    committee = "committee"
+    government = "government"
+    other = "other"
+
+
+class ResponsibilityRole(enum.StrEnum):
+    lead = "lead"
+    support = "support"
+
+
+class Language(enum.StrEnum):
+    es = "es"
+    en = "en"
+
+
+class Provenance:
+    """Where a plan item came from: document, section, how faithful, and its original language."""
+
+    source_document: Mapped[str] = mapped_column(sa.String(255))
+    source_section: Mapped[str] = mapped_column(sa.String(255), default="")
+    verification: Mapped[Verification] = enum_column(Verification, "verification")
+    original_language: Mapped[Language] = enum_column(Language, "original_language", default=Language.en)
+
+
+class Country(Base):
+    __tablename__ = "country"
+
+    id: Mapped[intpk]
+    iso_code: Mapped[str] = mapped_column(sa.String(2), unique=True)
+    name_es: Mapped[ShortText]
+    name_en: Mapped[ShortText]
+    cedaw_ratification_year: Mapped[int | None]
+    gender_gap_rank: Mapped[int | None]
+    gender_gap_of: Mapped[int | None]
+    gender_gap_year: Mapped[int | None]
+    att_ratification_year: Mapped[int | None]
+    military_expenditure_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
+    military_expenditure_currency: Mapped[str | None] = mapped_column(sa.String(3))
+    military_expenditure_year: Mapped[int | None]
+    data_source: Mapped[str] = mapped_column(sa.String(255), default="")
+
+    __table_args__ = (
+        sa.CheckConstraint("gender_gap_rank IS NULL OR gender_gap_rank <= gender_gap_of", "gender_gap_rank"),
+        sa.CheckConstraint("military_expenditure_amount IS NULL OR military_expenditure_amount >= 0", "milex"),
+    )
+
+
+class Institution(Base):
+    __tablename__ = "institution"
+
+    id: Mapped[intpk]
+    country_id: Mapped[int] = mapped_column(sa.ForeignKey("country.id", ondelete="RESTRICT"))
+    code: Mapped[Code]
+    name_es: Mapped[ShortText]
+    name_en: Mapped[ShortText]
+    kind: Mapped[InstitutionKind] = enum_column(InstitutionKind, "institution_kind")
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("institution.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    country: Mapped[Country] = relationship()
+    parent: Mapped[Institution | None] = relationship(remote_side="Institution.id")
+
+    __table_args__ = (sa.UniqueConstraint("country_id", "code"),)
+
+
+class Plan(Provenance, Base):
+    __tablename__ = "plan"
+
+    id: Mapped[intpk]
+    country_id: Mapped[int] = mapped_column(sa.ForeignKey("country.id", ondelete="RESTRICT"))
+    code: Mapped[Code] = mapped_column(unique=True)
+    version: Mapped[int] = mapped_column(default=1)
+    title_es: Mapped[ShortText]
+    title_en: Mapped[ShortText]
+    adoption_year: Mapped[int | None]
+    start_year: Mapped[int | None]
+    end_year: Mapped[int | None]
+    lead_institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("institution.id", ondelete="SET NULL"))
+    summary_es: Mapped[str] = mapped_column(sa.Text, default="")
+    summary_en: Mapped[str] = mapped_column(sa.Text, default="")
+
+    country: Mapped[Country] = relationship()
+    lead_institution: Mapped[Institution | None] = relationship()
+    sections: Mapped[list[PlanSection]] = relationship(
+        back_populates="plan", order_by="PlanSection.position", cascade="all, delete-orphan"
+    )
+    pillars: Mapped[list[Pillar]] = relationship(
+        back_populates="plan", order_by="Pillar.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("version >= 1", "version_positive"),
+        sa.CheckConstraint("start_year IS NULL OR end_year IS NULL OR start_year <= end_year", "timeframe_order"),
+    )
+
+
+class PlanSection(Provenance, Base):
+    """The narrative of one of the eight NAP-database tabs for a plan."""
+
+    __tablename__ = "plan_section"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    tab: Mapped[PlanTab] = enum_column(PlanTab, "plan_tab")
+    position: Mapped[int] = mapped_column(default=0)
+    text_es: Mapped[str] = mapped_column(sa.Text, default="")
+    text_en: Mapped[str] = mapped_column(sa.Text, default="")
+
+    plan: Mapped[Plan] = relationship(back_populates="sections")
+
+    __table_args__ = (sa.UniqueConstraint("plan_id", "tab"),)
+
+
+class PlanActor(Provenance, Base):
+    """An institution that took part in drafting the plan."""
+
+    __tablename__ = "plan_actor"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id", ondelete="RESTRICT"))
+    representatives: Mapped[int | None]
+    role_es: Mapped[str] = mapped_column(sa.String(255), default="")
+    role_en: Mapped[str] = mapped_column(sa.String(255), default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    institution: Mapped[Institution] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "institution_id"),
+        sa.CheckConstraint("representatives IS NULL OR representatives >= 0", "representatives"),
+    )
+
+
+class MonitoringParticipant(Provenance, Base):
+    """An institution taking part in the plan's monitoring and evaluation."""
+
+    __tablename__ = "monitoring_participant"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id", ondelete="RESTRICT"))
+    role_es: Mapped[str] = mapped_column(sa.String(255), default="")
+    role_en: Mapped[str] = mapped_column(sa.String(255), default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    institution: Mapped[Institution] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("plan_id", "institution_id"),)
+
+
+class Pillar(Provenance, Base):
+    __tablename__ = "pillar"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    code: Mapped[Code]
+    kind: Mapped[PillarKind] = enum_column(PillarKind, "pillar_kind")
+    name_es: Mapped[ShortText]
+    name_en: Mapped[ShortText]
+    overview_es: Mapped[str] = mapped_column(sa.Text, default="")
+    overview_en: Mapped[str] = mapped_column(sa.Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    plan: Mapped[Plan] = relationship(back_populates="pillars")
+
+    __table_args__ = (sa.UniqueConstraint("plan_id", "code"),)
+
+
+class Objective(Provenance, Base):
+    __tablename__ = "objective"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    code: Mapped[Code]
+    level: Mapped[ObjectiveLevel] = enum_column(ObjectiveLevel, "objective_level")
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("objective.id", ondelete="SET NULL"))
+    pillar_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pillar.id", ondelete="SET NULL"))
+    text_es: Mapped[str] = mapped_column(sa.Text, default="")
+    text_en: Mapped[str] = mapped_column(sa.Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped[Objective | None] = relationship(remote_side="Objective.id")
+    pillar: Mapped[Pillar | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "code"),
+        sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", "not_own_parent"),
+    )
+
+
+class Action(Provenance, Base):
+    __tablename__ = "action"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    pillar_id: Mapped[int] = mapped_column(sa.ForeignKey("pillar.id", ondelete="RESTRICT"))
+    objective_id: Mapped[int | None] = mapped_column(sa.ForeignKey("objective.id", ondelete="SET NULL"))
+    code: Mapped[Code]
+    text_es: Mapped[str] = mapped_column(sa.Text, default="")
+    text_en: Mapped[str] = mapped_column(sa.Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    pillar: Mapped[Pillar] = relationship()
+    objective: Mapped[Objective | None] = relationship()
+    institutions: Mapped[list[ActionInstitution]] = relationship(
+        back_populates="action", cascade="all, delete-orphan", order_by="ActionInstitution.position"
+    )
+
+    __table_args__ = (sa.UniqueConstraint("plan_id", "code"),)
+
+
+class ActionInstitution(Base):
+    """An institution responsible for an action, as lead or in support."""
+
+    __tablename__ = "action_institution"
+
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("action.id", ondelete="CASCADE"), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("institution.id", ondelete="RESTRICT"), primary_key=True
+    )
+    role: Mapped[ResponsibilityRole] = enum_column(ResponsibilityRole, "responsibility_role")
+    verification: Mapped[Verification] = enum_column(Verification, "verification")
+    position: Mapped[int] = mapped_column(default=0)
+
+    action: Mapped[Action] = relationship(back_populates="institutions")
+    institution: Mapped[Institution] = relationship()
+
+
+class Indicator(Provenance, Base):
+    __tablename__ = "indicator"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    code: Mapped[Code]
+    pillar_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pillar.id", ondelete="RESTRICT"))
+    objective_id: Mapped[int | None] = mapped_column(sa.ForeignKey("objective.id", ondelete="SET NULL"))
+    action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("action.id", ondelete="SET NULL"))
+    name_es: Mapped[str] = mapped_column(sa.Text, default="")
+    name_en: Mapped[str] = mapped_column(sa.Text, default="")
+    measure: Mapped[Measure] = enum_column(Measure, "measure")
+    counts_people: Mapped[bool] = mapped_column(default=False)
+    unit_es: Mapped[str] = mapped_column(sa.String(120), default="")
+    unit_en: Mapped[str] = mapped_column(sa.String(120), default="")
+    numerator_es: Mapped[str] = mapped_column(sa.String(255), default="")
+    numerator_en: Mapped[str] = mapped_column(sa.String(255), default="")
+    denominator_es: Mapped[str] = mapped_column(sa.String(255), default="")
+    denominator_en: Mapped[str] = mapped_column(sa.String(255), default="")
+    baseline_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    baseline_year: Mapped[int | None]
+    direction: Mapped[Direction] = enum_column(Direction, "direction", default=Direction.increase)
+    cumulative: Mapped[bool] = mapped_column(default=False)
+    frequency: Mapped[Frequency] = enum_column(Frequency, "frequency", default=Frequency.annual)
+    means_of_verification_es: Mapped[str] = mapped_column(sa.Text, default="")
+    means_of_verification_en: Mapped[str] = mapped_column(sa.Text, default="")
+    data_source_es: Mapped[str] = mapped_column(sa.Text, default="")
+    data_source_en: Mapped[str] = mapped_column(sa.Text, default="")
+    tags: Mapped[str] = mapped_column(sa.String(255), default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    pillar: Mapped[Pillar | None] = relationship()
+    objective: Mapped[Objective | None] = relationship()
+    action: Mapped[Action | None] = relationship()
+    responsible: Mapped[list[IndicatorInstitution]] = relationship(
+        back_populates="indicator", cascade="all, delete-orphan", order_by="IndicatorInstitution.position"
+    )
+    targets: Mapped[list[IndicatorTarget]] = relationship(
+        back_populates="indicator", cascade="all, delete-orphan", order_by="IndicatorTarget.year"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "code"),
+        sa.CheckConstraint(
+            "pillar_id IS NOT NULL OR objective_id IS NOT NULL OR action_id IS NOT NULL", "attached"
+        ),
+        sa.CheckConstraint(
+            "counts_people = false OR measure IN ('number', 'percentage')", "people_are_numbers"
+        ),
+        sa.CheckConstraint(
+            "(baseline_value IS NULL) = (baseline_year IS NULL)", "baseline_has_year"
+        ),
+    )
+
+
+class IndicatorInstitution(Base):
+    """An institution that reports on an indicator, as lead or in support."""
+
+    __tablename__ = "indicator_institution"
+
+    indicator_id: Mapped[int] = mapped_column(sa.ForeignKey("indicator.id", ondelete="CASCADE"), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("institution.id", ondelete="RESTRICT"), primary_key=True
+    )
+    role: Mapped[ResponsibilityRole] = enum_column(ResponsibilityRole, "responsibility_role")
+    verification: Mapped[Verification] = enum_column(Verification, "verification")
+    position: Mapped[int] = mapped_column(default=0)
+
+    indicator: Mapped[Indicator] = relationship(back_populates="responsible")
+    institution: Mapped[Institution] = relationship()
+
+
+class IndicatorTarget(Base):
+    """The current target of an indicator for one year; changes are kept in IndicatorTargetChange."""
+
+    __tablename__ = "indicator_target"
+
+    id: Mapped[intpk]
+    indicator_id: Mapped[int] = mapped_column(sa.ForeignKey("indicator.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    value: Mapped[Decimal] = mapped_column(sa.Numeric(18, 4))
+    verification: Mapped[Verification] = enum_column(Verification, "verification")
+    source_document: Mapped[str] = mapped_column(sa.String(255), default="")
+
+    indicator: Mapped[Indicator] = relationship(back_populates="targets")
+
+    __table_args__ = (sa.UniqueConstraint("indicator_id", "year"),)
+
+
+class IndicatorTargetChange(Base):
+    """A changed target: the old and new value, who changed it, when and why."""
+
+    __tablename__ = "indicator_target_change"
+
+    id: Mapped[intpk]
+    indicator_id: Mapped[int] = mapped_column(sa.ForeignKey("indicator.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    old_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    new_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    reason: Mapped[LongText]
+    changed_by: Mapped[str] = mapped_column(sa.String(255))
+    changed_at: Mapped[Timestamp]
+
+    __table_args__ = (sa.CheckConstraint("length(reason) > 0", "reason_required"),)
