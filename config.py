@@ -40,7 +40,8 @@ class Config:
     SQL_ECHO = False
     UPLOAD_FOLDER = Path(_env("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads")))
     MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 10)
-    MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
+    # The request may carry a few files; each is checked against MAX_UPLOAD_MB so the form can say which.
+    MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB * 4 + 1) * 1024 * 1024
     # Languages: Spanish first, English second.
     LANGUAGES = ("es", "en")
     BABEL_DEFAULT_LOCALE = "es"
@@ -69,6 +70,12 @@ class Config:
     ARGON2_PARALLELISM = 4
     DEMO_ACCOUNTS = False
     MAIL_OUTBOX_FOLDER = Path(_env("MAIL_OUTBOX_FOLDER", str(INSTANCE_PATH / "outbox")))
+    MAIL_FROM = _env("MAIL_FROM", "NAP Tracker <no-reply@localhost>")
+    SMTP_HOST = _env("SMTP_HOST")  # unset: e-mails are written to MAIL_OUTBOX_FOLDER
+    SMTP_PORT = _env_int("SMTP_PORT", 587)
+    SMTP_STARTTLS = _env("SMTP_STARTTLS", "1") == "1"
+    SMTP_USER = _env("SMTP_USER")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
 
     @classmethod
     def validate(cls) -> None:

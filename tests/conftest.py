@@ -37,10 +37,12 @@ def _check_database_reachable(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def app():
+def app(tmp_path_factory):
     url = TestingConfig.DATABASE_URL
     if url != "sqlite://":
         _check_database_reachable(url)
+    TestingConfig.UPLOAD_FOLDER = tmp_path_factory.mktemp("uploads")
+    TestingConfig.MAIL_OUTBOX_FOLDER = tmp_path_factory.mktemp("outbox")
     app = create_app(TestingConfig)
     with app.app_context():
         migrate.downgrade("base") if migrate.current() else None

@@ -15,3 +15,9 @@ def apply_errors(form: FlaskForm, exc) -> None:
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)
+
+
+def field_label(form: FlaskForm, name: str) -> str:
+    """The label of a form field, for messages that name fields (falls back to the name)."""
+    field = getattr(form, name, None)
+    return str(field.label.text) if field is not None and hasattr(field, "label") else name

@@ -66,11 +66,14 @@ FALLBACK_MARK = {"es": _l("solo disponible en español"), "en": _l("only availab
 def init_app(app: Flask) -> None:
     from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent
 
-    from tracker.labels import label
+    from tracker.forms import field_label
+    from tracker.labels import event_label, label
 
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
         label=label,
+        event_label=event_label,
+        field_label=field_label,
         format_currency=format_currency,
         format_date=format_date,
         format_datetime=format_datetime,

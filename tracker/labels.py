@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from tracker.auth.models import Role
 from tracker.plan import models as m
+from tracker.progress.models import ActionStatus, CycleState, EntryKind, EntryState
 
 _PAIRS: list[tuple[enum.Enum, object]] = [
     (m.PlanTab.actors, _l("Actors")),
@@ -47,6 +48,20 @@ _PAIRS: list[tuple[enum.Enum, object]] = [
     (Role.committee, _l("Gender Equality Committee")),
     (Role.viewer, _l("Viewer")),
     (Role.admin, _l("Administrator")),
+    (ActionStatus.not_started, _l("Not started")),
+    (ActionStatus.in_progress, _l("In progress")),
+    (ActionStatus.completed, _l("Completed")),
+    (ActionStatus.ongoing, _l("Ongoing")),
+    (ActionStatus.delayed, _l("Delayed")),
+    (ActionStatus.suspended, _l("Suspended")),
+    (EntryState.draft, _l("Draft")),
+    (EntryState.submitted, _l("Submitted")),
+    (EntryState.returned, _l("Returned")),
+    (EntryState.approved, _l("Approved")),
+    (CycleState.open, _l("Open")),
+    (CycleState.closed, _l("Closed")),
+    (EntryKind.indicator, _l("Indicator")),
+    (EntryKind.action, _l("Action")),
 ]
 # Keyed by (enum class, value): StrEnum members of different vocabularies can share a value.
 LABELS: dict[tuple[type, str], object] = {(type(member), member.value): text for member, text in _PAIRS}
@@ -60,3 +75,21 @@ def label(value: enum.Enum) -> str:
 def choices(enum_cls: type[enum.Enum]) -> list[tuple[str, object]]:
     """(value, lazy label) pairs for a form's select field."""
     return [(member.value, LABELS[(enum_cls, member.value)]) for member in enum_cls]
+
+
+EVENT_LABELS = {
+    "created": _l("Created"),
+    "saved": _l("Saved"),
+    "imported": _l("Imported from the Excel template"),
+    "submit": _l("Submitted"),
+    "withdraw": _l("Submission withdrawn"),
+    "approve": _l("Approved"),
+    "return": _l("Returned with a note"),
+    "reopen": _l("Reopened"),
+    "reminder": _l("Reminder: items still to report"),
+}
+
+
+def event_label(event: str) -> str:
+    """The user-language name of an entry history or notification event."""
+    return str(EVENT_LABELS.get(event, event))

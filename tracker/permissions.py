@@ -64,6 +64,60 @@ def can_see_drafts_of(user: Any, institution_id: int | None) -> bool:
     return can_review(user) or can_edit_for_institution(user, institution_id)
 
 
+def can_report(user: Any) -> bool:
+    """Reporters (with an institution) fill in their institution's entries."""
+    return _is(user, Role.reporter) and user.institution_id is not None
+
+
+def can_report_or_review(user: Any) -> bool:
+    """Worklists are for reporters (their institution) and the committee (any institution)."""
+    return can_report(user) or can_review(user)
+
+
+def can_manage_cycles(user: Any) -> bool:
+    """The committee opens, closes and reopens reporting cycles."""
+    return _is(user, Role.committee)
+
+
+def can_view_cycles(user: Any) -> bool:
+    """Everyone who reports or reviews sees the reporting calendar."""
+    return can_report_or_review(user)
+
+
+def can_view_entry(user: Any, entry: Any) -> bool:
+    """Drafts and pending entries stay within their institution and the committee; approved ones are for all."""
+    return entry.state.value == "approved" and is_logged_in(user) or can_see_drafts_of(user, entry.institution_id)
+
+
+def can_edit_entry(user: Any, entry: Any) -> bool:
+    """An institution's reporter edits its draft or returned entries while the cycle is open."""
+    return (
+        can_edit_for_institution(user, entry.institution_id)
+        and entry.state.value in ("draft", "returned")
+        and entry.cycle.is_open
+    )
+
+
+def can_submit_entry(user: Any, entry: Any) -> bool:
+    """Whoever may edit an entry may submit it."""
+    return can_edit_entry(user, entry)
+
+
+def can_withdraw_entry(user: Any, entry: Any) -> bool:
+    """The institution's reporter takes back a submission before review, while the cycle is open."""
+    return can_edit_for_institution(user, entry.institution_id) and entry.state.value == "submitted" and entry.cycle.is_open
+
+
+def can_review_entry(user: Any, entry: Any) -> bool:
+    """The committee approves or returns submitted entries."""
+    return can_review(user) and entry.state.value == "submitted"
+
+
+def can_reopen_entry(user: Any, entry: Any) -> bool:
+    """The committee unlocks an approved entry (with a reason)."""
+    return can_review(user) and entry.state.value == "approved"
+
+
 def require(predicate: Callable[[Any], bool]) -> Callable:
     """View decorator: 403 unless predicate(current_user) holds."""
 

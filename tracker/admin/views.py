@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tracker.admin import bp, services
+from tracker.admin import services
 from tracker.admin.forms import AuditFilterForm, InstitutionForm
 from tracker.auth import services as accounts
 from tracker.auth.forms import NewUserForm, ResetPasswordForm, UserForm
@@ -14,6 +14,8 @@ from tracker.domain import ValidationFailed
 from tracker.forms import EmptyForm, apply_errors
 from tracker.permissions import can_manage_institutions, can_manage_users, can_view_audit_log, require
 from tracker.plan.models import Institution, InstitutionKind
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _get_or_404(model, object_id: int):

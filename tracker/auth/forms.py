@@ -6,8 +6,13 @@ from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitF
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from tracker.auth.models import Role
-from tracker.labels import choices
 from tracker.auth.passwords import MIN_LENGTH
+from tracker.labels import choices
+
+
+def _min_length() -> Length:
+    """The same message as the password rules (WTForms' own message is not in our catalogs)."""
+    return Length(min=MIN_LENGTH, message=_l("Use at least %(n)d characters.", n=MIN_LENGTH))
 
 
 class LoginForm(FlaskForm):
@@ -20,7 +25,7 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
     password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_LENGTH)],
+        validators=[DataRequired(), _min_length()],
         description=_l("At least %(n)d characters; not a common password.", n=MIN_LENGTH),
         render_kw={"autocomplete": "new-password"},
     )
@@ -30,8 +35,6 @@ class ChangePasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Change password"))
-
-
 
 
 class UserForm(FlaskForm):
@@ -46,7 +49,7 @@ class UserForm(FlaskForm):
 class NewUserForm(UserForm):
     password = PasswordField(
         _l("Temporary password"),
-        validators=[DataRequired(), Length(min=MIN_LENGTH)],
+        validators=[DataRequired(), _min_length()],
         description=_l("The user must change it at first login."),
         render_kw={"autocomplete": "new-password"},
     )
@@ -56,7 +59,7 @@ class NewUserForm(UserForm):
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New temporary password"),
-        validators=[DataRequired(), Length(min=MIN_LENGTH)],
+        validators=[DataRequired(), _min_length()],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Reset password"))

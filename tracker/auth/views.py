@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
-from tracker.auth import bp, services
+from tracker.auth import services
 from tracker.auth.forms import ChangePasswordForm, LoginForm
 from tracker.db import db
 from tracker.domain import ValidationFailed
 from tracker.forms import EmptyForm, apply_errors
 from tracker.urls import safe_next
+
+bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -71,12 +73,13 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_own_password(db.session, current_user, form.current_password.data, form.password.data)
+            user = current_user._get_current_object()  # the User itself: login_user must not store the proxy
+            services.change_own_password(db.session, user, form.current_password.data, form.password.data)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
             db.session.commit()
-            login_user(current_user)  # the session token changed with the password
+            login_user(user)  # the session token changed with the password
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("core.index"))
     return render_template("auth/change_password.html", form=form)

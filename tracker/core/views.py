@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.auth.services import save_language_preference
-from tracker.core import bp
 from tracker.db import db
 from tracker.forms import EmptyForm
 from tracker.urls import safe_next
+
+bp = Blueprint("core", __name__)
 
 
 @bp.get("/health")

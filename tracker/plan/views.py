@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 
 from tracker.db import db
-from tracker.plan import bp, services
+from tracker.plan import services
 from tracker.plan.models import PlanTab
+
+bp = Blueprint("plan", __name__, url_prefix="/plans")
 
 
 def _or_404(load, *args):

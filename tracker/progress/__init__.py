@@ -1,0 +1,1 @@
+"""Progress reporting by institutions and review by the Gender Equality Committee."""

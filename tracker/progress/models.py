@@ -1,0 +1,235 @@
+"""Reporting cycles, progress entries (indicator values and action status), their versions and evidence."""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.auth.models import User
+from tracker.db import Base, Timestamp, enum_column, intpk
+from tracker.plan.models import Action, Indicator, Institution, Plan
+
+
+class CycleState(enum.StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class EntryKind(enum.StrEnum):
+    indicator = "indicator"
+    action = "action"
+
+
+class EntryState(enum.StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    returned = "returned"
+    approved = "approved"
+
+
+class ActionStatus(enum.StrEnum):
+    not_started = "not_started"
+    in_progress = "in_progress"
+    completed = "completed"
+    ongoing = "ongoing"
+    delayed = "delayed"
+    suspended = "suspended"
+
+
+class ReportingCycle(Base):
+    """A plan's reporting year: entries can be made only while it is open, before its deadline ideally."""
+
+    __tablename__ = "reporting_cycle"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    deadline: Mapped[date]
+    state: Mapped[CycleState] = enum_column(CycleState, "cycle_state", default=CycleState.open)
+    reopen_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[Timestamp]
+
+    plan: Mapped[Plan] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "year"),
+        sa.CheckConstraint("year BETWEEN 1900 AND 2200", "year_range"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == CycleState.open
+
+
+# The fields of an entry that a reporter fills in; versions keep a snapshot of exactly these.
+INDICATOR_FIELDS = ("value", "women", "men", "numerator", "denominator", "value_text", "value_bool", "narrative", "data_source")
+ACTION_FIELDS = ("action_status", "done", "challenges", "next_steps")
+
+
+class Entry(Base):
+    """One institution's report on one indicator or action for one reporting cycle."""
+
+    __tablename__ = "entry"
+
+    id: Mapped[intpk]
+    cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_cycle.id", ondelete="RESTRICT"))
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id", ondelete="RESTRICT"))
+    kind: Mapped[EntryKind] = enum_column(EntryKind, "entry_kind")
+    indicator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("indicator.id", ondelete="RESTRICT"))
+    action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("action.id", ondelete="RESTRICT"))
+    state: Mapped[EntryState] = enum_column(EntryState, "entry_state", default=EntryState.draft)
+    version: Mapped[int] = mapped_column(default=1)
+    # Indicator values. `value` is what status is computed from: entered for plain numbers,
+    # derived (women + men, numerator / denominator x 100) otherwise.
+    value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    women: Mapped[int | None]
+    men: Mapped[int | None]
+    numerator: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    denominator: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    value_text: Mapped[str] = mapped_column(sa.Text, default="")
+    value_bool: Mapped[bool | None]
+    narrative: Mapped[str] = mapped_column(sa.Text, default="")
+    data_source: Mapped[str] = mapped_column(sa.Text, default="")
+    # Action status.
+    action_status: Mapped[ActionStatus | None] = enum_column(ActionStatus, "action_status")
+    done: Mapped[str] = mapped_column(sa.Text, default="")
+    challenges: Mapped[str] = mapped_column(sa.Text, default="")
+    next_steps: Mapped[str] = mapped_column(sa.Text, default="")
+    # Workflow.
+    review_note: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    cycle: Mapped[ReportingCycle] = relationship()
+    institution: Mapped[Institution] = relationship()
+    indicator: Mapped[Indicator | None] = relationship()
+    action: Mapped[Action | None] = relationship()
+    reviewed_by: Mapped[User | None] = relationship()
+    evidence: Mapped[list[Evidence]] = relationship(
+        order_by="Evidence.id",
+        primaryjoin="and_(Evidence.entry_id == Entry.id, Evidence.removed_at.is_(None))",
+        viewonly=True,
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("cycle_id", "institution_id", "indicator_id"),
+        sa.UniqueConstraint("cycle_id", "institution_id", "action_id"),
+        sa.CheckConstraint(
+            "(kind = 'indicator' AND indicator_id IS NOT NULL AND action_id IS NULL)"
+            " OR (kind = 'action' AND action_id IS NOT NULL AND indicator_id IS NULL)",
+            "kind_target",
+        ),
+        sa.CheckConstraint("women IS NULL OR women >= 0", "women_not_negative"),
+        sa.CheckConstraint("men IS NULL OR men >= 0", "men_not_negative"),
+        sa.CheckConstraint("numerator IS NULL OR numerator >= 0", "numerator_not_negative"),
+        sa.CheckConstraint("denominator IS NULL OR denominator > 0", "denominator_positive"),
+        sa.CheckConstraint("version >= 1", "version_positive"),
+        sa.CheckConstraint("state <> 'approved' OR reviewed_at IS NOT NULL", "approved_is_reviewed"),
+        sa.CheckConstraint("state <> 'returned' OR length(review_note) > 0", "returned_has_note"),
+        sa.CheckConstraint(
+            "kind <> 'action' OR state NOT IN ('submitted', 'approved') OR action_status IS NOT NULL",
+            "action_status_when_submitted",
+        ),
+    )
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return INDICATOR_FIELDS if self.kind == EntryKind.indicator else ACTION_FIELDS
+
+    def snapshot(self) -> dict[str, Any]:
+        """The reporter's fields as JSON-ready values."""
+        out: dict[str, Any] = {}
+        for name in self.fields:
+            value = getattr(self, name)
+            out[name] = value.value if isinstance(value, enum.Enum) else (str(value) if isinstance(value, Decimal) else value)
+        return out
+
+    @property
+    def is_locked(self) -> bool:
+        return self.state == EntryState.approved
+
+
+class EntryVersion(Base):
+    """Every save and every workflow step of an entry: who, when, what, and the note if any."""
+
+    __tablename__ = "entry_version"
+
+    id: Mapped[intpk]
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    event: Mapped[str] = mapped_column(sa.String(30))
+    state: Mapped[EntryState] = enum_column(EntryState, "entry_state")
+    data: Mapped[str] = mapped_column(sa.Text, default="{}")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    user_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    at: Mapped[Timestamp]
+
+    __table_args__ = (sa.UniqueConstraint("entry_id", "number"),)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return json.loads(self.data or "{}")
+
+
+class Evidence(Base):
+    """A means-of-verification file, stored outside the static folder under a generated name."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[intpk]
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(120))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[Timestamp]
+    removed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    entry: Mapped[Entry] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("size > 0", "size_positive"),)
+
+
+class Notification(Base):
+    """An in-app message to one user about one entry (returned, approved, reminder)."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(sa.String(30))
+    entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"))
+    cycle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reporting_cycle.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[Timestamp]
+    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    entry: Mapped[Entry | None] = relationship()
+    cycle: Mapped[ReportingCycle | None] = relationship()
+
+
+class OutboxMessage(Base):
+    """An e-mail waiting to be (or already) sent; SMTP when configured, files in development."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[intpk]
+    to_email: Mapped[str] = mapped_column(sa.String(255))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[Timestamp]
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+

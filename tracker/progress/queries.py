@@ -1,0 +1,95 @@
+"""Read helpers for the progress pages (each a fixed number of queries)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from tracker import permissions
+from tracker.i18n import localized
+from tracker.plan.models import (
+    Action,
+    ActionInstitution,
+    Indicator,
+    IndicatorInstitution,
+    IndicatorTarget,
+    Institution,
+    Pillar,
+    Plan,
+)
+from tracker.progress.models import CycleState, Entry, EntryState, ReportingCycle
+
+
+def latest_cycle(session: Session) -> ReportingCycle | None:
+    """The most recent open cycle of any plan (or the most recent cycle when none is open)."""
+    query = sa.select(ReportingCycle).options(joinedload(ReportingCycle.plan))
+    open_first = sa.case((ReportingCycle.state == CycleState.open, 0), else_=1)
+    return session.scalars(query.order_by(open_first, ReportingCycle.year.desc()).limit(1)).first()
+
+
+def reporting_institutions(session: Session, plan: Plan) -> list[Institution]:
+    """Institutions responsible for at least one indicator or action of the plan."""
+    via_actions = sa.select(ActionInstitution.institution_id).join(Action).where(Action.plan_id == plan.id)
+    via_indicators = sa.select(IndicatorInstitution.institution_id).join(Indicator).where(Indicator.plan_id == plan.id)
+    query = sa.select(Institution).where(Institution.id.in_(via_actions.union(via_indicators))).order_by(Institution.code)
+    return list(session.scalars(query))
+
+
+def worklist_institution(session: Session, user, code: str | None) -> Institution | None:
+    """A reporter sees their own institution; the committee chooses any (default: the first)."""
+    if permissions.can_review(user):
+        query = sa.select(Institution).order_by(Institution.code)
+        if code:
+            query = query.filter_by(code=code)
+        return session.scalars(query.limit(1)).first()
+    return user.institution
+
+
+def target_for(indicator: Indicator, year: int) -> IndicatorTarget | None:
+    return next((t for t in indicator.targets if t.year == year), None)
+
+
+def fill_review_choices(session: Session, form) -> None:
+    institutions = session.scalars(sa.select(Institution).order_by(Institution.code)).all()
+    form.institution.choices = [("", "—")] + [(i.code, i.code) for i in institutions]
+    pillars = session.scalars(sa.select(Pillar).order_by(Pillar.plan_id, Pillar.position)).all()
+    seen: dict[str, str] = {}
+    for p in pillars:
+        seen.setdefault(p.code, str(localized(p, "name")))
+    form.pillar.choices = [("", "—")] + list(seen.items())
+    if not form.state.raw_data:
+        form.state.data = EntryState.submitted.value
+
+
+def review_entries(session: Session, form, limit: int = 500) -> list[Entry]:
+    """Entries matching the review filters, oldest submission first (constant number of queries)."""
+    query = (
+        sa.select(Entry)
+        .join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
+        .join(Institution, Institution.id == Entry.institution_id)
+        .outerjoin(Indicator, Indicator.id == Entry.indicator_id)
+        .outerjoin(Action, Action.id == Entry.action_id)
+        .options(
+            joinedload(Entry.cycle).joinedload(ReportingCycle.plan),
+            joinedload(Entry.institution),
+            joinedload(Entry.indicator),
+            joinedload(Entry.action),
+        )
+    )
+    if form.year.data:
+        query = query.where(ReportingCycle.year == form.year.data)
+    if form.institution.data:
+        query = query.where(Institution.code == form.institution.data)
+    if form.state.data:
+        query = query.where(Entry.state == EntryState(form.state.data))
+    if form.pillar.data:
+        action_pillar = sa.select(Pillar.id).where(Pillar.code == form.pillar.data)
+        query = query.where(
+            sa.or_(
+                Action.pillar_id.in_(action_pillar),
+                Indicator.pillar_id.in_(action_pillar),
+                Indicator.action_id.in_(sa.select(Action.id).where(Action.pillar_id.in_(action_pillar))),
+            )
+        )
+    query = query.order_by(Entry.submitted_at.is_(None), Entry.submitted_at, Entry.id).limit(limit)
+    return list(session.scalars(query).unique())

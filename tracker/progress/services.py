@@ -1,0 +1,455 @@
+"""Progress reporting: cycles, worklists, saving entries, and the review workflow.
+
+Services take a session and plain values, check the policy, flush, write history and the audit log,
+and raise ValidationFailed / PermissionDenied / WorkflowError / ConflictError. Views commit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from tracker import audit, permissions
+from tracker.db import utcnow
+from tracker.domain import DomainError, PermissionDenied, ValidationFailed, WorkflowError
+from tracker.plan.models import Action, ActionInstitution, Indicator, IndicatorInstitution, Institution, Measure, Plan
+from tracker.progress import workflow
+from tracker.progress.models import (
+    ActionStatus,
+    CycleState,
+    Entry,
+    EntryKind,
+    EntryState,
+    EntryVersion,
+    ReportingCycle,
+)
+
+
+class ConflictError(DomainError):
+    """Someone saved the entry since the form was opened; `changes` lists (field, then, now)."""
+
+    def __init__(self, entry: Entry, changes: list[tuple[str, Any, Any]]):
+        self.entry = entry
+        self.changes = changes
+        super().__init__(f"entry {entry.id} changed since version you edited")
+
+
+# -- cycles -------------------------------------------------------------------------------------
+
+
+def list_cycles(session: Session, plan: Plan) -> list[ReportingCycle]:
+    """The plan's reporting cycles, newest year first."""
+    return list(session.scalars(sa.select(ReportingCycle).filter_by(plan_id=plan.id).order_by(ReportingCycle.year.desc())))
+
+
+def get_cycle(session: Session, plan: Plan, year: int) -> ReportingCycle | None:
+    return session.scalars(sa.select(ReportingCycle).filter_by(plan_id=plan.id, year=year)).one_or_none()
+
+
+def open_cycle(session: Session, plan: Plan, year: int, deadline: date, actor) -> ReportingCycle:
+    """Open a reporting year for a plan (committee)."""
+    if not permissions.can_manage_cycles(actor):
+        raise PermissionDenied()
+    if get_cycle(session, plan, year) is not None:
+        raise ValidationFailed([("year", str(_l("A reporting cycle for %(year)s already exists.", year=year)))])
+    if deadline.year < year:
+        raise ValidationFailed([("deadline", str(_l("The deadline cannot be before the reporting year.")))])
+    cycle = ReportingCycle(plan_id=plan.id, year=year, deadline=deadline, state=CycleState.open)
+    session.add(cycle)
+    session.flush()
+    audit.record(session, "cycle.opened", actor=actor, target=cycle, plan=plan.code, year=year, deadline=deadline)
+    return cycle
+
+
+def close_cycle(session: Session, cycle: ReportingCycle, actor) -> None:
+    """Close a cycle: no more entries or edits until it is reopened."""
+    if not permissions.can_manage_cycles(actor):
+        raise PermissionDenied()
+    if cycle.state == CycleState.closed:
+        raise WorkflowError(str(_l("This reporting cycle is already closed.")))
+    cycle.state = CycleState.closed
+    audit.record(session, "cycle.closed", actor=actor, target=cycle, year=cycle.year)
+
+
+def reopen_cycle(session: Session, cycle: ReportingCycle, reason: str, actor) -> None:
+    """Reopen a closed cycle; a reason is required and kept."""
+    if not permissions.can_manage_cycles(actor):
+        raise PermissionDenied()
+    if not reason.strip():
+        raise ValidationFailed([("reason", str(_l("Say why the cycle is reopened.")))])
+    if cycle.state == CycleState.open:
+        raise WorkflowError(str(_l("This reporting cycle is already open.")))
+    cycle.state = CycleState.open
+    cycle.reopen_reason = reason.strip()
+    audit.record(session, "cycle.reopened", actor=actor, target=cycle, year=cycle.year, reason=reason.strip())
+
+
+# -- worklist -----------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkItem:
+    """One indicator or action an institution must report on, with its entry if any."""
+
+    kind: EntryKind
+    item: Indicator | Action
+    entry: Entry | None
+
+    @property
+    def code(self) -> str:
+        return self.item.code
+
+    @property
+    def state(self) -> str:
+        return self.entry.state.value if self.entry else "not_started"
+
+
+def assigned_items(session: Session, plan_id: int, institution_id: int) -> tuple[list[Indicator], list[Action]]:
+    """The indicators and actions an institution is responsible for (lead or support)."""
+    indicators = session.scalars(
+        sa.select(Indicator)
+        .join(IndicatorInstitution, IndicatorInstitution.indicator_id == Indicator.id)
+        .where(Indicator.plan_id == plan_id, IndicatorInstitution.institution_id == institution_id)
+        .order_by(Indicator.position)
+    ).all()
+    actions = session.scalars(
+        sa.select(Action)
+        .join(ActionInstitution, ActionInstitution.action_id == Action.id)
+        .where(Action.plan_id == plan_id, ActionInstitution.institution_id == institution_id)
+        .options(joinedload(Action.pillar))
+        .order_by(Action.position)
+    ).all()
+    return list(indicators), list(actions)
+
+
+def worklist(session: Session, cycle: ReportingCycle, institution_id: int) -> list[WorkItem]:
+    """Everything the institution reports on in this cycle, with the state of each entry (3 queries)."""
+    indicators, actions = assigned_items(session, cycle.plan_id, institution_id)
+    entries = session.scalars(sa.select(Entry).filter_by(cycle_id=cycle.id, institution_id=institution_id)).all()
+    by_indicator = {e.indicator_id: e for e in entries if e.kind == EntryKind.indicator}
+    by_action = {e.action_id: e for e in entries if e.kind == EntryKind.action}
+    return [WorkItem(EntryKind.indicator, i, by_indicator.get(i.id)) for i in indicators] + [
+        WorkItem(EntryKind.action, a, by_action.get(a.id)) for a in actions
+    ]
+
+
+def days_left(cycle: ReportingCycle, today: date | None = None) -> int:
+    return (cycle.deadline - (today or date.today())).days
+
+
+# -- entries ------------------------------------------------------------------------------------
+
+
+def find_entry(session: Session, cycle: ReportingCycle, institution_id: int, kind: EntryKind, item_id: int) -> Entry | None:
+    column = Entry.indicator_id if kind == EntryKind.indicator else Entry.action_id
+    return session.scalars(
+        sa.select(Entry).where(Entry.cycle_id == cycle.id, Entry.institution_id == institution_id, column == item_id)
+    ).one_or_none()
+
+
+def get_entry(session: Session, entry_id: int) -> Entry | None:
+    """An entry with its cycle, plan item and institution loaded."""
+    return session.scalars(
+        sa.select(Entry)
+        .where(Entry.id == entry_id)
+        .options(
+            joinedload(Entry.cycle).joinedload(ReportingCycle.plan),
+            joinedload(Entry.institution),
+            joinedload(Entry.indicator),
+            joinedload(Entry.action),
+            selectinload(Entry.evidence),
+        )
+    ).unique().one_or_none()
+
+
+@dataclass
+class IndicatorInput:
+    value: Decimal | None = None
+    women: int | None = None
+    men: int | None = None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    value_text: str = ""
+    value_bool: bool | None = None
+    narrative: str = ""
+    data_source: str = ""
+
+
+@dataclass
+class ActionInput:
+    action_status: ActionStatus | None = None
+    done: str = ""
+    challenges: str = ""
+    next_steps: str = ""
+
+
+@dataclass
+class _Errors:
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, name: str, message: Any) -> None:
+        self.items.append((name, str(message)))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ValidationFailed(self.items)
+
+
+def _check_indicator_input(indicator: Indicator, data: IndicatorInput, complete: bool) -> None:
+    """Values must make sense always; a submission must also be complete."""
+    errors = _Errors()
+    for name in ("women", "men", "numerator", "value"):
+        number = getattr(data, name)
+        if number is not None and number < 0:
+            errors.add(name, _l("Cannot be negative."))
+    if data.denominator is not None and data.denominator <= 0:
+        errors.add("denominator", _l("Must be greater than zero."))
+    numerator = _numerator(indicator, data)
+    if indicator.measure == Measure.percentage and numerator is not None and data.denominator and numerator > data.denominator:
+        field_name = "women" if indicator.counts_people else "numerator"
+        errors.add(field_name, _l("The part (numerator) cannot be larger than the whole (denominator)."))
+    if complete:
+        _check_complete(indicator, data, errors)
+    errors.raise_if_any()
+
+
+def _check_complete(indicator: Indicator, data: IndicatorInput, errors: _Errors) -> None:
+    if indicator.counts_people:
+        for name in ("women", "men"):
+            if getattr(data, name) is None:
+                errors.add(name, _l("This indicator counts people: give the figures for women and for men."))
+    elif indicator.measure == Measure.number and data.value is None:
+        errors.add("value", _l("Enter the value."))
+    if indicator.measure == Measure.percentage:
+        if not indicator.counts_people and data.numerator is None:
+            errors.add("numerator", _l("Enter the numerator."))
+        if data.denominator is None:
+            errors.add("denominator", _l("Enter the denominator."))
+    if indicator.measure == Measure.qualitative and not data.value_text.strip():
+        errors.add("value_text", _l("Describe the progress."))
+    if indicator.measure == Measure.yes_no and data.value_bool is None:
+        errors.add("value_bool", _l("Answer yes or no."))
+
+
+def _numerator(indicator: Indicator, data: IndicatorInput) -> Decimal | None:
+    if indicator.counts_people and data.women is not None and data.men is not None:
+        return Decimal(data.women + data.men)
+    return data.numerator
+
+
+def _derived_value(indicator: Indicator, data: IndicatorInput) -> Decimal | None:
+    """The single figure statuses are computed from."""
+    if indicator.measure == Measure.number:
+        if indicator.counts_people:
+            return Decimal(data.women + data.men) if data.women is not None and data.men is not None else None
+        return data.value
+    if indicator.measure == Measure.percentage:
+        numerator = _numerator(indicator, data)
+        if numerator is None or not data.denominator:
+            return None
+        return (numerator / data.denominator * 100).quantize(Decimal("0.0001"))
+    if indicator.measure == Measure.yes_no:
+        return None if data.value_bool is None else Decimal(int(data.value_bool))
+    return None
+
+
+def _check_action_input(data: ActionInput, complete: bool) -> None:
+    if complete and data.action_status is None:
+        raise ValidationFailed([("action_status", str(_l("Choose the action's status.")))])
+
+
+def _require_open(cycle: ReportingCycle) -> None:
+    if not cycle.is_open:
+        raise ValidationFailed([("", str(_l("The reporting cycle %(year)s is closed; entries cannot be changed.", year=cycle.year)))])
+
+
+def _check_version(session: Session, entry: Entry, expected_version: int | None) -> None:
+    if expected_version is None or expected_version == entry.version:
+        return
+    then = session.scalars(sa.select(EntryVersion).filter_by(entry_id=entry.id, number=expected_version)).one_or_none()
+    before = then.values if then else {}
+    now = entry.snapshot()
+    changes = [(name, before.get(name), now.get(name)) for name in entry.fields if before.get(name) != now.get(name)]
+    raise ConflictError(entry, changes)
+
+
+def _record_version(session: Session, entry: Entry, event: str, user, note: str = "") -> None:
+    session.add(
+        EntryVersion(
+            entry_id=entry.id,
+            number=entry.version,
+            event=event,
+            state=entry.state,
+            data=json.dumps(entry.snapshot(), ensure_ascii=False, sort_keys=True),
+            note=note,
+            user_id=getattr(user, "id", None),
+            user_name=getattr(user, "name", "") or "",
+        )
+    )
+
+
+def save_entry(
+    session: Session,
+    user,
+    cycle: ReportingCycle,
+    institution: Institution,
+    item: Indicator | Action,
+    data: IndicatorInput | ActionInput,
+    expected_version: int | None = None,
+    submit: bool = False,
+    event: str = "saved",
+) -> Entry:
+    """Create or update an institution's entry for an indicator or action; submit it too when asked."""
+    if not permissions.can_edit_for_institution(user, institution.id):
+        raise PermissionDenied()
+    _require_open(cycle)
+    kind = EntryKind.indicator if isinstance(item, Indicator) else EntryKind.action
+    entry = find_entry(session, cycle, institution.id, kind, item.id)
+    if entry is not None:
+        if entry.state not in workflow.EDITABLE_STATES:
+            raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=_state_word(entry.state))))
+        _check_version(session, entry, expected_version)
+    if kind == EntryKind.indicator:
+        _check_indicator_input(item, data, complete=submit)
+    else:
+        _check_action_input(data, complete=submit)
+    created = entry is None
+    if created:
+        entry = Entry(cycle_id=cycle.id, institution_id=institution.id, kind=kind, version=1, state=EntryState.draft,
+                      **({"indicator_id": item.id} if kind == EntryKind.indicator else {"action_id": item.id}))
+        session.add(entry)
+    else:
+        entry.version += 1
+    _apply(entry, item, data)
+    entry.updated_at = utcnow()
+    session.flush()
+    _record_version(session, entry, "created" if created and event == "saved" else event, user)
+    audit.record(session, f"entry.{event}", actor=user, target=entry, item=item.code, year=cycle.year)
+    if submit:
+        _transition(session, user, entry, "submit")
+    return entry
+
+
+def _apply(entry: Entry, item: Indicator | Action, data: IndicatorInput | ActionInput) -> None:
+    for name in entry.fields:
+        setattr(entry, name, getattr(data, name) if hasattr(data, name) else None)
+    if entry.kind == EntryKind.indicator:
+        entry.value = _derived_value(item, data)
+        entry.value_text = data.value_text.strip()
+        entry.narrative = data.narrative.strip()
+        entry.data_source = data.data_source.strip()
+
+
+def _state_word(state: EntryState) -> str:
+    from tracker.labels import label
+
+    return label(state).lower()
+
+
+# -- workflow -----------------------------------------------------------------------------------
+
+_POLICY = {
+    "submit": "can_submit_entry",
+    "withdraw": "can_withdraw_entry",
+    "approve": "can_review_entry",
+    "return": "can_review_entry",
+    "reopen": "can_reopen_entry",
+}
+
+
+def _transition(session: Session, user, entry: Entry, name: str, note: str = "") -> Entry:
+    t = workflow.transition(name)
+    if not workflow.allowed(name, entry.state):
+        raise WorkflowError(str(workflow.STATE_NOT_ALLOWED[name]))
+    if not getattr(permissions, _POLICY[name])(user, entry):
+        raise PermissionDenied()
+    if t.needs_note and not note.strip():
+        raise ValidationFailed([("note", str(_l("A note is required: say what must be fixed or why.")))])
+    if name == "submit":
+        _check_submission_complete(entry)
+    entry.state = t.target
+    entry.version += 1
+    now = utcnow()
+    if name == "submit":
+        entry.submitted_at = now
+    if name in ("approve", "return", "reopen"):
+        entry.reviewed_at, entry.reviewed_by_id = now, user.id
+        entry.review_note = note.strip() if t.needs_note else entry.review_note
+    session.flush()
+    _record_version(session, entry, name, user, note.strip())
+    audit.record(session, f"entry.{name}", actor=user, target=entry, note=note.strip() or None)
+    from tracker.progress import notifications
+
+    notifications.entry_changed(session, entry, name, note.strip())
+    return entry
+
+
+def _check_submission_complete(entry: Entry) -> None:
+    if entry.kind == EntryKind.indicator:
+        data = IndicatorInput(**{name: getattr(entry, name) for name in entry.fields})
+        _check_indicator_input(entry.indicator, data, complete=True)
+    else:
+        _check_action_input(ActionInput(**{name: getattr(entry, name) for name in entry.fields}), complete=True)
+
+
+def submit_entry(session: Session, user, entry: Entry) -> Entry:
+    """Send a draft or returned entry to the committee."""
+    _require_open(entry.cycle)
+    return _transition(session, user, entry, "submit")
+
+
+def withdraw_entry(session: Session, user, entry: Entry) -> Entry:
+    """Take a submission back to draft before the committee reviews it."""
+    _require_open(entry.cycle)
+    return _transition(session, user, entry, "withdraw")
+
+
+def approve_entry(session: Session, user, entry: Entry) -> Entry:
+    """Committee approval: the entry is locked and its values count from now on."""
+    return _transition(session, user, entry, "approve")
+
+
+def return_entry(session: Session, user, entry: Entry, note: str) -> Entry:
+    """Committee sends the entry back with a note saying what to fix."""
+    return _transition(session, user, entry, "return", note)
+
+
+def reopen_entry(session: Session, user, entry: Entry, reason: str) -> Entry:
+    """Committee unlocks an approved entry, with a reason; it goes back to the institution."""
+    return _transition(session, user, entry, "reopen", reason)
+
+
+def review_many(session: Session, user, entry_ids: list[int], decision: str, note: str = "") -> list[Entry]:
+    """Approve or return several submitted entries at once; all or nothing."""
+    if decision not in ("approve", "return"):
+        raise ValidationFailed([("decision", str(_l("Choose approve or return.")))])
+    entries = session.scalars(sa.select(Entry).where(Entry.id.in_(entry_ids)).options(joinedload(Entry.cycle))).all()
+    if not entries:
+        raise ValidationFailed([("entries", str(_l("Select at least one entry.")))])
+    for entry in entries:
+        _transition(session, user, entry, decision, note)
+    return list(entries)
+
+
+def entry_history(session: Session, entry: Entry) -> list[EntryVersion]:
+    """Every version of the entry, newest first."""
+    return list(session.scalars(sa.select(EntryVersion).filter_by(entry_id=entry.id).order_by(EntryVersion.number.desc())))
+
+
+def approved_entries(session: Session, plan_id: int, year: int | None = None) -> list[Entry]:
+    """Only approved entries count in status, dashboards and reports."""
+    query = (
+        sa.select(Entry)
+        .join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
+        .where(ReportingCycle.plan_id == plan_id, Entry.state == EntryState.approved)
+    )
+    if year is not None:
+        query = query.where(ReportingCycle.year == year)
+    return list(session.scalars(query))

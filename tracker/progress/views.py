@@ -1,0 +1,393 @@
+"""Reporting pages (worklist, entry forms), entry detail and workflow actions, review queue, cycles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tracker import permissions
+from tracker.db import db
+from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
+from tracker.forms import EmptyForm, apply_errors
+from tracker.permissions import require
+from tracker.plan import services as plan_services
+from tracker.plan.models import Action, Indicator, Plan
+from tracker.progress import notifications, queries, services, uploads
+from tracker.progress.forms import (
+    ActionEntryForm,
+    BulkReviewForm,
+    CycleForm,
+    NoteForm,
+    ReasonForm,
+    ReviewFilterForm,
+    build_indicator_form,
+)
+from tracker.progress.models import ActionStatus, Entry, EntryKind, Evidence, ReportingCycle
+
+bp = Blueprint("progress", __name__)
+
+@bp.app_context_processor
+def _notification_count():
+    def unread_notifications() -> int:
+        return notifications.unread_count(db.session, current_user) if current_user.is_authenticated else 0
+
+    return {"unread_notifications": unread_notifications}
+
+
+# -- loading with the policy --------------------------------------------------------------------
+
+
+def _plan_or_404(code: str) -> Plan:
+    try:
+        return plan_services.get_plan(db.session, code)
+    except plan_services.NotFound:
+        abort(404)
+
+
+def _cycle_or_404(plan: Plan, year: int) -> ReportingCycle:
+    cycle = services.get_cycle(db.session, plan, year)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+def _entry_or_404(entry_id: int) -> Entry:
+    """The entry if the user may see it; others get 404 (its existence is not revealed)."""
+    entry = services.get_entry(db.session, entry_id)
+    if entry is None or not permissions.can_view_entry(current_user, entry):
+        abort(404)
+    return entry
+
+
+def _assigned_item_or_404(plan: Plan, kind: EntryKind, code: str) -> Indicator | Action:
+    indicators, actions = services.assigned_items(db.session, plan.id, current_user.institution_id)
+    items = indicators if kind == EntryKind.indicator else actions
+    item = next((i for i in items if i.code == code), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+# -- worklist -----------------------------------------------------------------------------------
+
+
+@bp.get("/report")
+@require(permissions.can_report_or_review)
+def my_work():
+    """Start page for reporters (their latest open cycle) and the committee (the review queue)."""
+    if permissions.can_review(current_user):
+        return redirect(url_for("progress.review_queue"))
+    cycle = queries.latest_cycle(db.session)
+    if cycle is None:
+        flash(_("No reporting cycle is open yet. The Gender Equality Committee opens one per year."), "info")
+        return redirect(url_for("plan.index"))
+    return redirect(url_for("progress.worklist", code=cycle.plan.code, year=cycle.year))
+
+
+@bp.get("/plans/<code>/report/<int:year>")
+@require(permissions.can_report_or_review)
+def worklist(code: str, year: int):
+    plan = _plan_or_404(code)
+    cycle = _cycle_or_404(plan, year)
+    institution = queries.worklist_institution(db.session, current_user, request.args.get("institution"))
+    if institution is None:
+        abort(404)
+    items = services.worklist(db.session, cycle, institution.id)
+    return render_template(
+        "progress/worklist.html", plan=plan, cycle=cycle, institution=institution, items=items,
+        days_left=services.days_left(cycle), cycles=services.list_cycles(db.session, plan),
+        institutions=queries.reporting_institutions(db.session, plan) if permissions.can_review(current_user) else [],
+    )
+
+
+# -- entry forms --------------------------------------------------------------------------------
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _indicator_input(form) -> services.IndicatorInput:
+    get = lambda name: form._fields[name].data if name in form._fields else None  # noqa: E731
+    value_bool = get("value_bool")
+    return services.IndicatorInput(
+        value=_decimal(get("value")), women=get("women"), men=get("men"), numerator=_decimal(get("numerator")),
+        denominator=_decimal(get("denominator")), value_text=get("value_text") or "",
+        value_bool=None if not value_bool else value_bool == "yes", narrative=form.narrative.data or "",
+        data_source=form.data_source.data or "",
+    )
+
+
+def _action_input(form) -> services.ActionInput:
+    return services.ActionInput(
+        action_status=ActionStatus(form.action_status.data) if form.action_status.data else None,
+        done=form.done.data or "", challenges=form.challenges.data or "", next_steps=form.next_steps.data or "",
+    )
+
+
+def _fill_from_entry(form, entry: Entry) -> None:
+    for name in entry.fields:
+        if name in form._fields:
+            value = getattr(entry, name)
+            if name == "value_bool":
+                value = None if value is None else ("yes" if value else "no")
+            if name == "action_status":
+                value = value.value if value else ""
+            form._fields[name].data = value
+    form.version.data = str(entry.version)
+
+
+def _entry_page(plan: Plan, cycle: ReportingCycle, item, kind: EntryKind):
+    institution = current_user.institution
+    entry = services.find_entry(db.session, cycle, institution.id, kind, item.id)
+    if entry is not None and not permissions.can_edit_entry(current_user, entry):
+        return redirect(url_for("progress.show_entry", entry_id=entry.id))
+    form = build_indicator_form(item) if kind == EntryKind.indicator else ActionEntryForm()
+    conflict = None
+    if request.method == "GET" and entry is not None:
+        _fill_from_entry(form, entry)
+    if form.validate_on_submit():
+        data = _indicator_input(form) if kind == EntryKind.indicator else _action_input(form)
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        try:
+            files = uploads.check_uploads(request.files.getlist(form.evidence.name))
+            saved = services.save_entry(db.session, current_user, cycle, institution, item, data, version, submit=form.send.data)
+            uploads.store_evidence(db.session, current_user, saved, files)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        except services.ConflictError as exc:
+            db.session.rollback()
+            conflict = exc
+            form.version.data = str(exc.entry.version)  # saving again now overwrites, knowingly
+        except (WorkflowError, PermissionDenied) as exc:
+            db.session.rollback()
+            flash(str(exc) or _("This entry cannot be changed."), "danger")
+            return redirect(url_for("progress.worklist", code=plan.code, year=cycle.year))
+        else:
+            db.session.commit()
+            flash(_("Entry submitted to the Gender Equality Committee.") if form.send.data else _("Draft saved."), "success")
+            return redirect(url_for("progress.worklist", code=plan.code, year=cycle.year))
+    status = 409 if conflict else (400 if request.method == "POST" else 200)
+    return render_template(
+        "progress/entry_form.html", plan=plan, cycle=cycle, item=item, kind=kind, entry=entry, form=form,
+        conflict=conflict, target=queries.target_for(item, cycle.year) if kind == EntryKind.indicator else None,
+    ), status
+
+
+@bp.route("/plans/<code>/report/<int:year>/indicators/<item_code>", methods=["GET", "POST"])
+@require(permissions.can_report)
+def indicator_entry(code: str, year: int, item_code: str):
+    plan = _plan_or_404(code)
+    return _entry_page(plan, _cycle_or_404(plan, year), _assigned_item_or_404(plan, EntryKind.indicator, item_code), EntryKind.indicator)
+
+
+@bp.route("/plans/<code>/report/<int:year>/actions/<item_code>", methods=["GET", "POST"])
+@require(permissions.can_report)
+def action_entry(code: str, year: int, item_code: str):
+    plan = _plan_or_404(code)
+    return _entry_page(plan, _cycle_or_404(plan, year), _assigned_item_or_404(plan, EntryKind.action, item_code), EntryKind.action)
+
+
+# -- entry detail and workflow ------------------------------------------------------------------
+
+
+@bp.get("/entries/<int:entry_id>")
+def show_entry(entry_id: int):
+    entry = _entry_or_404(entry_id)
+    return render_template(
+        "progress/entry.html", entry=entry, history=services.entry_history(db.session, entry),
+        note_form=NoteForm(), reason_form=ReasonForm(), action_form=EmptyForm(),
+    )
+
+
+def _workflow_step(entry_id: int, step, needs_text: str | None = None):
+    entry = _entry_or_404(entry_id)
+    form = {"note": NoteForm(), "reason": ReasonForm()}.get(needs_text) or EmptyForm()
+    if not form.validate_on_submit():
+        for errors in getattr(form, "errors", {}).values():
+            for message in errors:
+                flash(message, "danger")
+        if not form.errors:
+            abort(400)
+        return redirect(url_for("progress.show_entry", entry_id=entry.id))
+    text = getattr(form, needs_text).data if needs_text else None
+    try:
+        step(db.session, current_user, entry, *([text] if needs_text else []))
+    except PermissionDenied:
+        abort(403)
+    except (WorkflowError, ValidationFailed) as exc:
+        db.session.rollback()
+        flash(str(exc) if isinstance(exc, WorkflowError) else exc.errors[0][1], "danger")
+        return redirect(url_for("progress.show_entry", entry_id=entry.id))
+    db.session.commit()
+    notifications.deliver_outbox(db.session)
+    db.session.commit()
+    flash(_("Done: the entry is now %(state)s.", state=services._state_word(entry.state)), "success")
+    return redirect(request.form.get("next_url") if request.form.get("next_url", "").startswith("/") else url_for("progress.show_entry", entry_id=entry.id))
+
+
+@bp.post("/entries/<int:entry_id>/submit")
+def submit_entry(entry_id: int):
+    return _workflow_step(entry_id, services.submit_entry)
+
+
+@bp.post("/entries/<int:entry_id>/withdraw")
+def withdraw_entry(entry_id: int):
+    return _workflow_step(entry_id, services.withdraw_entry)
+
+
+@bp.post("/entries/<int:entry_id>/approve")
+def approve_entry(entry_id: int):
+    return _workflow_step(entry_id, services.approve_entry)
+
+
+@bp.post("/entries/<int:entry_id>/return")
+def return_entry(entry_id: int):
+    return _workflow_step(entry_id, services.return_entry, "note")
+
+
+@bp.post("/entries/<int:entry_id>/reopen")
+def reopen_entry(entry_id: int):
+    return _workflow_step(entry_id, services.reopen_entry, "reason")
+
+
+@bp.get("/entries/<int:entry_id>/evidence/<int:evidence_id>")
+def download_evidence(entry_id: int, evidence_id: int):
+    entry = _entry_or_404(entry_id)
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None or evidence.entry_id != entry.id or evidence.removed_at is not None:
+        abort(404)
+    return send_file(uploads.evidence_path(evidence), mimetype=evidence.content_type, as_attachment=True,
+                     download_name=evidence.original_name)
+
+
+@bp.post("/entries/<int:entry_id>/evidence/<int:evidence_id>/remove")
+def remove_evidence(entry_id: int, evidence_id: int):
+    entry = _entry_or_404(entry_id)
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None or evidence.entry_id != entry.id:
+        abort(404)
+    if not permissions.can_edit_entry(current_user, entry):
+        abort(403)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    uploads.remove_evidence(db.session, current_user, evidence)
+    db.session.commit()
+    flash(_("File removed from the entry (kept in its history)."), "success")
+    return redirect(url_for("progress.show_entry", entry_id=entry.id))
+
+
+# -- review queue -------------------------------------------------------------------------------
+
+
+@bp.route("/review", methods=["GET", "POST"])
+@require(permissions.can_review)
+def review_queue():
+    filters = ReviewFilterForm(request.args)
+    queries.fill_review_choices(db.session, filters)
+    bulk = BulkReviewForm()
+    if bulk.validate_on_submit():
+        ids = [int(i) for i in request.form.getlist("entry_ids") if i.isdigit()]
+        try:
+            done = services.review_many(db.session, current_user, ids, bulk.decision.data, bulk.note.data or "")
+        except (ValidationFailed, WorkflowError) as exc:
+            db.session.rollback()
+            flash(exc.errors[0][1] if isinstance(exc, ValidationFailed) else str(exc), "danger")
+        except PermissionDenied:
+            abort(403)
+        else:
+            db.session.commit()
+            notifications.deliver_outbox(db.session)
+            db.session.commit()
+            flash(_("%(count)d entries updated.", count=len(done)), "success")
+        return redirect(request.full_path)
+    entries = queries.review_entries(db.session, filters)
+    return render_template("progress/review.html", filters=filters, bulk=bulk, entries=entries)
+
+
+# -- cycles -------------------------------------------------------------------------------------
+
+
+@bp.route("/plans/<code>/cycles", methods=["GET", "POST"])
+@require(permissions.can_view_cycles)
+def cycles(code: str):
+    plan = _plan_or_404(code)
+    form = CycleForm()
+    if request.method == "POST":
+        if not permissions.can_manage_cycles(current_user):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                services.open_cycle(db.session, plan, form.year.data, form.deadline.data, current_user)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                apply_errors(form, exc)
+            else:
+                db.session.commit()
+                flash(_("Reporting cycle %(year)s opened.", year=form.year.data), "success")
+                return redirect(url_for("progress.cycles", code=plan.code))
+    return render_template("progress/cycles.html", plan=plan, cycles=services.list_cycles(db.session, plan), form=form,
+                           action_form=EmptyForm(), reason_form=ReasonForm())
+
+
+def _cycle_by_id_or_404(cycle_id: int) -> ReportingCycle:
+    cycle = db.session.get(ReportingCycle, cycle_id)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+@bp.post("/cycles/<int:cycle_id>/close")
+@require(permissions.can_manage_cycles)
+def close_cycle(cycle_id: int):
+    cycle = _cycle_by_id_or_404(cycle_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.close_cycle(db.session, cycle, current_user)
+    except WorkflowError as exc:
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        flash(_("Reporting cycle %(year)s closed.", year=cycle.year), "success")
+    return redirect(url_for("progress.cycles", code=cycle.plan.code))
+
+
+@bp.post("/cycles/<int:cycle_id>/reopen")
+@require(permissions.can_manage_cycles)
+def reopen_cycle(cycle_id: int):
+    cycle = _cycle_by_id_or_404(cycle_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the cycle is reopened."), "danger")
+        return redirect(url_for("progress.cycles", code=cycle.plan.code))
+    try:
+        services.reopen_cycle(db.session, cycle, form.reason.data, current_user)
+    except (WorkflowError, ValidationFailed) as exc:
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        flash(_("Reporting cycle %(year)s reopened.", year=cycle.year), "success")
+    return redirect(url_for("progress.cycles", code=cycle.plan.code))
+
+
+# -- notifications ------------------------------------------------------------------------------
+
+
+@bp.get("/notifications")
+def notifications_page():
+    items = notifications.list_notifications(db.session, current_user)
+    return render_template("progress/notifications.html", items=items, form=EmptyForm())
+
+
+@bp.post("/notifications/read")
+def mark_notifications_read():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    notifications.mark_all_read(db.session, current_user)
+    db.session.commit()
+    return redirect(url_for("progress.notifications_page"))
