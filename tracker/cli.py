@@ -137,6 +137,7 @@ def _import_file(path: Path) -> None:
 def register(app: Flask) -> None:
     """Attach the project's command groups to the app's CLI."""
     from tracker.auth.cli import demo_group, users_group
+    from tracker.progress.cli import mail_group, remind
 
-    for command in (db_group, seed, plan_group, users_group, demo_group):
+    for command in (db_group, seed, plan_group, users_group, demo_group, remind, mail_group):
         app.cli.add_command(command)

@@ -1,0 +1,47 @@
+"""`tracker remind` and `tracker mail send`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from tracker.db import db
+
+
+@click.command("remind")
+@click.option("--year", type=int, required=True, help="Reporting year whose missing entries to remind about.")
+@click.option("--plan", "plan_code", default="PE-2021", show_default=True, help="Plan code.")
+@with_appcontext
+def remind(year: int, plan_code: str) -> None:
+    """Remind institutions of the items they have not submitted yet for YEAR (in-app and e-mail)."""
+    from tracker.plan.services import NotFound, get_plan
+    from tracker.progress import notifications, services
+
+    try:
+        plan = get_plan(db.session, plan_code)
+    except NotFound:
+        raise click.ClickException(f"no plan has the code {plan_code!r}") from None
+    cycle = services.get_cycle(db.session, plan, year)
+    if cycle is None:
+        raise click.ClickException(f"{plan_code} has no reporting cycle for {year}")
+    if not cycle.is_open:
+        raise click.ClickException(f"the {year} reporting cycle is closed; nothing to remind")
+    sent = notifications.remind_missing(db.session, cycle)
+    db.session.commit()
+    delivered = notifications.deliver_outbox(db.session)
+    db.session.commit()
+    click.echo(f"{sent} reminders queued, {delivered} e-mails delivered.")
+
+
+mail_group = click.Group("mail", help="The e-mail outbox.")
+
+
+@mail_group.command("send")
+@with_appcontext
+def send_mail() -> None:
+    """Deliver queued e-mails (SMTP when TRACKER_SMTP_HOST is set, files under the instance folder otherwise)."""
+    from tracker.progress import notifications
+
+    delivered = notifications.deliver_outbox(db.session)
+    db.session.commit()
+    click.echo(f"{delivered} e-mails delivered.")
