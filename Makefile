@@ -29,6 +29,7 @@ seed: db
 
 demo: seed
 	$(BIN)/tracker demo accounts
+	$(BIN)/tracker demo entries
 
 run: demo
 	@echo "Serving NAP Tracker on http://$(HOST):$(PORT)"

@@ -92,7 +92,7 @@ def test_submit_requires_the_sex_split_and_keeps_input(app, navy):
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Texto del usuario" in page and 'value="7"' in page
-    assert "mujeres y para los hombres" in page or "women and for men" in page
+    assert "indique las cifras de mujeres y de hombres" in page
     assert _entry(app, "IND-PAR-2") is None  # nothing half-saved
 
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from tracker.auth.models import Role
 from tracker.plan import models as m
 from tracker.progress.models import ActionStatus, CycleState, EntryKind, EntryState
+from tracker.status import Performance
 
 _PAIRS: list[tuple[enum.Enum, object]] = [
     (m.PlanTab.actors, _l("Actors")),
@@ -62,6 +63,12 @@ _PAIRS: list[tuple[enum.Enum, object]] = [
     (CycleState.closed, _l("Closed")),
     (EntryKind.indicator, _l("Indicator")),
     (EntryKind.action, _l("Action")),
+    (Performance.met, _l("Target met")),
+    (Performance.on_track, _l("On track")),
+    (Performance.at_risk, _l("At risk")),
+    (Performance.not_met, _l("Not met")),
+    (Performance.no_target, _l("No target set")),
+    (Performance.no_data, _l("No data")),
 ]
 # Keyed by (enum class, value): StrEnum members of different vocabularies can share a value.
 LABELS: dict[tuple[type, str], object] = {(type(member), member.value): text for member, text in _PAIRS}

@@ -34,6 +34,11 @@ def can_view_plan(user: Any, plan: Any = None) -> bool:
     return is_logged_in(user)
 
 
+def can_view_dashboard(user: Any) -> bool:
+    """Dashboards show approved data only: every logged-in user may see them."""
+    return is_logged_in(user)
+
+
 def can_manage_users(user: Any) -> bool:
     """Admins create, edit, deactivate accounts and reset passwords."""
     return _is(user, Role.admin)

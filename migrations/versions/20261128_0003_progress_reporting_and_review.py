@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 07:52:58.002921
+Create Date: 2026-11-28 07:59:12.740713
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def upgrade() -> None:
     sa.Column('done', sa.Text(), nullable=False),
     sa.Column('challenges', sa.Text(), nullable=False),
     sa.Column('next_steps', sa.Text(), nullable=False),
+    sa.Column('is_demo', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('review_note', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),

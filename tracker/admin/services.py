@@ -41,8 +41,17 @@ def save_institution(session: Session, data: InstitutionInput, actor, institutio
         raise ValidationFailed([("code", str(_l("Another institution of this country uses this code.")))])
     if session.get(Country, data.country_id) is None:
         raise ValidationFailed([("country", str(_l("Choose a country.")))])
-    if institution is not None and data.parent_id == institution.id:
-        raise ValidationFailed([("parent", str(_l("An institution cannot be part of itself.")))])
+    if data.parent_id is not None:
+        parent = session.get(Institution, data.parent_id)
+        if parent is None:
+            raise ValidationFailed([("parent", str(_l("Choose an institution from the list.")))])
+        # Walk up from the chosen parent: meeting the institution itself would make a loop.
+        seen: set[int] = set()
+        while institution is not None and parent is not None and parent.id not in seen:
+            if parent.id == institution.id:
+                raise ValidationFailed([("parent", str(_l("An institution cannot be part of itself.")))])
+            seen.add(parent.id)
+            parent = parent.parent
     created = institution is None
     institution = institution or Institution()
     institution.code, institution.name_es, institution.name_en = code, data.name_es.strip(), data.name_en.strip()
@@ -59,10 +68,10 @@ PAGE_SIZE = 50
 def audit_events(session: Session, action: str = "", actor: str = "", page: int = 1) -> tuple[list[AuditEvent], bool]:
     """A page of the audit log, newest first, filtered by action prefix and actor e-mail; and whether more follow."""
     query = sa.select(AuditEvent)
-    if action:
-        query = query.where(AuditEvent.action.startswith(action.strip()))
+    if action:  # autoescape: "%" and "_" typed in the filter are taken literally
+        query = query.where(AuditEvent.action.startswith(action.strip(), autoescape=True))
     if actor:
-        query = query.where(AuditEvent.actor_email.contains(actor.strip().lower()))
+        query = query.where(AuditEvent.actor_email.contains(actor.strip().lower(), autoescape=True))
     query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
     rows = list(session.scalars(query))
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE

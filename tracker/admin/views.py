@@ -132,10 +132,18 @@ def _institution_form(institution: Institution | None) -> InstitutionForm:
     return form
 
 
+def _id_or(value: str | None, empty: int | None) -> int | None:
+    """A chosen row id from a select; `empty` when nothing was chosen, -1 (no such row) for garbage."""
+    value = (value or "").strip()
+    if not value:
+        return empty
+    return int(value) if value.isdigit() else -1
+
+
 def _save_institution(form: InstitutionForm, institution: Institution | None):
     data = services.InstitutionInput(
         code=form.code.data, name_es=form.name_es.data, name_en=form.name_en.data, kind=InstitutionKind(form.kind.data),
-        country_id=int(form.country.data or 0), parent_id=int(form.parent.data) if form.parent.data else None,
+        country_id=_id_or(form.country.data, 0), parent_id=_id_or(form.parent.data, None),
     )
     try:
         services.save_institution(db.session, data, current_user, institution)

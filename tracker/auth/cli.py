@@ -102,3 +102,33 @@ def demo_accounts() -> None:
     click.echo(f"Demo accounts ({created} new), password for all: {DEMO_PASSWORD}")
     for email, _name, role, institution in DEMO_ACCOUNTS:
         click.echo(f"  {email:28} {role.value:10} {institution or ''}")
+
+
+@demo_group.command("entries")
+@with_appcontext
+def demo_entries() -> None:
+    """Add labelled demo years (2022-2024) of Navy entries to Peru's plan and open this year's cycle."""
+    from tracker.demo import seed_peru_demo
+
+    if not current_app.config.get("DEMO_ACCOUNTS"):
+        raise click.ClickException("demo data is disabled in this configuration (TRACKER_ENV=production)")
+    created = seed_peru_demo(db.session)
+    db.session.commit()
+    click.echo(f"{created} demo entries created." if created else "Peru's plan already has reporting cycles; nothing added.")
+
+
+@demo_group.command("generate")
+@click.option("--plans", default=1, show_default=True, type=click.IntRange(1, 1000), help="Synthetic plans to add.")
+@click.option("--institutions", default=8, show_default=True, type=click.IntRange(1, 500))
+@click.option("--actions", "actions_per_pillar", default=5, show_default=True, type=click.IntRange(1, 500), help="Actions per pillar.")
+@click.option("--indicators", "indicators_per_action", default=2, show_default=True, type=click.IntRange(0, 50), help="Indicators per action.")
+@click.option("--years", default=3, show_default=True, type=click.IntRange(1, 30), help="Reporting years per plan.")
+@click.option("--seed", default=1325, show_default=True, help="Random seed (same seed, same data).")
+@with_appcontext
+def demo_generate(plans: int, institutions: int, actions_per_pillar: int, indicators_per_action: int, years: int, seed: int) -> None:
+    """Fill the database with synthetic plans (country ZZ, codes DEMO-NNN) for benchmarks and demos."""
+    from tracker.demo import Size, generate
+
+    counts = generate(db.session, Size(plans, institutions, actions_per_pillar, indicators_per_action, years), seed)
+    db.session.commit()
+    click.echo(f"Generated {counts['plans']} plans, {counts['indicators']} indicators, {counts['entries']} entries.")

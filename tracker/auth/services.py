@@ -85,7 +85,7 @@ def _institution(session: Session, role: Role, code: str | None) -> Institution 
 
 def _valid_email(session: Session, email: str, user_id: int | None = None) -> str:
     try:
-        email = validate_email(email, check_deliverability=False).normalized.lower()
+        email = validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         raise ValidationFailed([("email", str(_l("Enter a valid e-mail address.")))]) from None
     other = find_user(session, email)
@@ -124,6 +124,9 @@ def create_user(session: Session, data: UserInput, password: str, actor: User | 
 
 def update_user(session: Session, user: User, data: UserInput, actor: User) -> User:
     """Change a user's e-mail, name, role and institution; logs what changed."""
+    if actor is not None and actor.id == user.id and user.role == Role.admin and data.role != Role.admin:
+        # Like deactivating oneself: the last admin could lock everyone out of the admin pages.
+        raise ValidationFailed([("role", str(_l("You cannot remove your own administrator role.")))])
     email = _valid_email(session, data.email, user.id)
     institution = _institution(session, data.role, data.institution_code)
     before = {"email": user.email, "name": user.name, "role": user.role.value,

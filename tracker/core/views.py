@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tracker import permissions
 from tracker.auth.services import save_language_preference
 from tracker.db import db
 from tracker.forms import EmptyForm
@@ -25,7 +26,10 @@ def health():
 
 @bp.get("/")
 def index():
-    return redirect(url_for("plan.index"))
+    """Each role's start page: reporters their institution's home, everyone else the dashboard."""
+    if permissions.can_report(current_user):
+        return redirect(url_for("dashboard.reporter_home"))
+    return redirect(url_for("dashboard.committee_dashboard"))
 
 
 @bp.post("/language/<lang>")

@@ -101,6 +101,8 @@ class Entry(Base):
     done: Mapped[str] = mapped_column(sa.Text, default="")
     challenges: Mapped[str] = mapped_column(sa.Text, default="")
     next_steps: Mapped[str] = mapped_column(sa.Text, default="")
+    # Demonstration data (make run, tracker demo generate): always labelled as such on screen.
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Workflow.
     review_note: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[Timestamp]

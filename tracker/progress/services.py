@@ -220,6 +220,11 @@ def _check_indicator_input(indicator: Indicator, data: IndicatorInput, complete:
     errors.raise_if_any()
 
 
+def check_indicator_input(indicator: Indicator, data: IndicatorInput, complete: bool = False) -> None:
+    """The indicator value checks, for callers outside this module (the Excel import); raises ValidationFailed."""
+    _check_indicator_input(indicator, data, complete)
+
+
 def _check_complete(indicator: Indicator, data: IndicatorInput, errors: _Errors) -> None:
     if indicator.counts_people:
         for name in ("women", "men"):

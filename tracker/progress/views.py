@@ -391,3 +391,6 @@ def mark_notifications_read():
     notifications.mark_all_read(db.session, current_user)
     db.session.commit()
     return redirect(url_for("progress.notifications_page"))
+
+
+from tracker.progress import bulk_views  # noqa: E402,F401

@@ -1,0 +1,311 @@
+"""Dashboard data: loads a plan's rows and approved values in a fixed number of queries,
+then computes everything with the pure status engine (tracker.status)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker import status as st
+from tracker.dashboard.reference import parity_targets
+from tracker.plan import models as pm
+from tracker.progress.models import ActionStatus, Entry, EntryKind, EntryState, ReportingCycle
+
+PEACEKEEPING_TAG = "peacekeeping"
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlanRows:
+    """A plan's structure, targets and assignments."""
+
+    plan: pm.Plan
+    pillars: list[pm.Pillar]
+    objectives: list[pm.Objective]
+    actions: list[pm.Action]
+    indicators: list[pm.Indicator]
+    action_links: list[pm.ActionInstitution]
+    indicator_links: list[pm.IndicatorInstitution]
+    targets: dict[int, dict[int, Decimal]]
+    institutions: dict[int, pm.Institution]
+    cycles: list[ReportingCycle]
+
+    def indicator_pillar(self, indicator: pm.Indicator) -> int | None:
+        if indicator.pillar_id:
+            return indicator.pillar_id
+        if indicator.action_id:
+            return self.action_by_id[indicator.action_id].pillar_id
+        if indicator.objective_id:
+            return self.objective_by_id[indicator.objective_id].pillar_id
+        return None
+
+    @property
+    def action_by_id(self) -> dict[int, pm.Action]:
+        return {a.id: a for a in self.actions}
+
+    @property
+    def objective_by_id(self) -> dict[int, pm.Objective]:
+        return {o.id: o for o in self.objectives}
+
+    def assigned_to(self, institution_id: int) -> tuple[set[int], set[int]]:
+        actions = {link.action_id for link in self.action_links if link.institution_id == institution_id}
+        indicators = {link.indicator_id for link in self.indicator_links if link.institution_id == institution_id}
+        return actions, indicators
+
+
+def _rows(session: Session, model, plan_id: int) -> list:
+    return list(session.scalars(sa.select(model).filter_by(plan_id=plan_id).order_by(model.position, model.id)))
+
+
+def load_plan_rows(session: Session, plan: pm.Plan) -> PlanRows:
+    """Eight queries whatever the plan's size."""
+    action_links = session.scalars(
+        sa.select(pm.ActionInstitution).join(pm.Action).where(pm.Action.plan_id == plan.id)
+    ).all()
+    indicator_links = session.scalars(
+        sa.select(pm.IndicatorInstitution).join(pm.Indicator).where(pm.Indicator.plan_id == plan.id)
+    ).all()
+    targets: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for t in session.scalars(sa.select(pm.IndicatorTarget).join(pm.Indicator).where(pm.Indicator.plan_id == plan.id)):
+        targets[t.indicator_id][t.year] = t.value
+    institutions = {i.id: i for i in session.scalars(sa.select(pm.Institution).filter_by(country_id=plan.country_id))}
+    cycles = list(session.scalars(sa.select(ReportingCycle).filter_by(plan_id=plan.id).order_by(ReportingCycle.year)))
+    return PlanRows(
+        plan=plan,
+        pillars=_rows(session, pm.Pillar, plan.id),
+        objectives=_rows(session, pm.Objective, plan.id),
+        actions=_rows(session, pm.Action, plan.id),
+        indicators=_rows(session, pm.Indicator, plan.id),
+        action_links=list(action_links),
+        indicator_links=list(indicator_links),
+        targets=targets,
+        institutions=institutions,
+        cycles=cycles,
+    )
+
+
+@dataclass
+class EntryRows:
+    """Every entry of the plan (light columns), with its cycle year."""
+
+    rows: list[tuple]  # (Entry, year)
+
+    def approved(self, institution_id: int | None = None) -> list[tuple[Entry, int]]:
+        return [(e, y) for e, y in self.rows if e.state == EntryState.approved and (institution_id is None or e.institution_id == institution_id)]
+
+
+def load_entries(session: Session, plan: pm.Plan) -> EntryRows:
+    """One query: all of the plan's entries with their year."""
+    query = (
+        sa.select(Entry, ReportingCycle.year)
+        .join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
+        .where(ReportingCycle.plan_id == plan.id)
+    )
+    return EntryRows(list(session.execute(query).tuples()))
+
+
+# -- computing ------------------------------------------------------------------------------------
+
+
+def spec(indicator: pm.Indicator) -> st.IndicatorSpec:
+    return st.IndicatorSpec(
+        id=indicator.id,
+        measure=indicator.measure.value,
+        direction=indicator.direction.value,
+        cumulative=indicator.cumulative,
+        counts_people=indicator.counts_people,
+        baseline=indicator.baseline_value,
+        tags=tuple(indicator.tags.split()),
+    )
+
+
+def values_by_indicator(approved: list[tuple[Entry, int]]) -> dict[int, list[st.Value]]:
+    out: dict[int, list[st.Value]] = defaultdict(list)
+    for e, year in approved:
+        if e.kind == EntryKind.indicator:
+            out[e.indicator_id].append(
+                st.Value(e.indicator_id, year, e.value, e.women, e.men, e.numerator, e.denominator, e.value_bool, e.value_text)
+            )
+    return out
+
+
+def action_reports(rows: PlanRows, approved: list[tuple[Entry, int]]) -> dict[int, list[st.ActionReport]]:
+    leads = {(link.action_id, link.institution_id) for link in rows.action_links if link.role == pm.ResponsibilityRole.lead}
+    out: dict[int, list[st.ActionReport]] = defaultdict(list)
+    for e, year in approved:
+        if e.kind == EntryKind.action and e.action_status is not None:
+            out[e.action_id].append(
+                st.ActionReport(e.action_id, year, e.action_status.value, (e.action_id, e.institution_id) in leads, e.reviewed_at)
+            )
+    return out
+
+
+@dataclass
+class ActionRow:
+    action: pm.Action
+    status: ActionStatus | None
+
+
+@dataclass
+class IndicatorRow:
+    indicator: pm.Indicator
+    result: st.IndicatorResult
+
+
+@dataclass
+class PillarCard:
+    pillar: pm.Pillar | None
+    completion: st.Completion
+    actions: list[ActionRow]
+    indicators: list[IndicatorRow]
+
+
+@dataclass
+class InstitutionRow:
+    institution: pm.Institution
+    completeness: st.Completeness
+
+
+@dataclass
+class ParityRow:
+    indicator: pm.Indicator
+    actual: st.Actual | None
+    target: Decimal | None
+    performance: st.Performance
+
+
+@dataclass
+class Dashboard:
+    plan: pm.Plan
+    year: int
+    years: list[int]
+    cycle: ReportingCycle | None
+    cards: list[PillarCard]
+    overall: st.Completion
+    institutions: list[InstitutionRow]
+    women: list[IndicatorRow]
+    gender_data_gap: int
+    parity: list[ParityRow]
+    parity_target: st.ParityTarget | None
+    trend: list[tuple[int, Decimal | None, Decimal | None]]
+    demo_entries: int
+    filters: dict[str, str] = field(default_factory=dict)
+
+
+def _year_results(rows: PlanRows, values: dict[int, list[st.Value]], indicators: list[pm.Indicator], year: int) -> dict[int, st.IndicatorResult]:
+    return {i.id: st.indicator_performance(spec(i), rows.targets.get(i.id, {}), values.get(i.id, []), year) for i in indicators}
+
+
+def _action_statuses(reports: dict[int, list[st.ActionReport]], actions: list[pm.Action], year: int) -> dict[int, str | None]:
+    return {a.id: st.action_status(reports.get(a.id, []), year) for a in actions}
+
+
+def build_dashboard(
+    session: Session, plan: pm.Plan, year: int, institution_id: int | None = None, pillar_code: str | None = None
+) -> Dashboard:
+    """Everything the committee dashboard shows for a year, optionally for one institution or pillar."""
+    rows = load_plan_rows(session, plan)
+    entries = load_entries(session, plan)
+    actions, indicators = rows.actions, rows.indicators
+    if institution_id is not None:
+        assigned_actions, assigned_indicators = rows.assigned_to(institution_id)
+        actions = [a for a in actions if a.id in assigned_actions]
+        indicators = [i for i in indicators if i.id in assigned_indicators]
+    approved = entries.approved(institution_id)
+    values = values_by_indicator(approved)
+    reports = action_reports(rows, approved)
+    results = _year_results(rows, values, indicators, year)
+    statuses = _action_statuses(reports, actions, year)
+    cards = _cards(rows, actions, indicators, results, statuses, pillar_code)
+    cycle = next((c for c in rows.cycles if c.year == year), None)
+    years = sorted({c.year for c in rows.cycles} | {y for _, y in approved})
+    return Dashboard(
+        plan=plan,
+        year=year,
+        years=years,
+        cycle=cycle,
+        cards=cards,
+        overall=st.completion(statuses, results),
+        institutions=_institution_rows(rows, entries, cycle, institution_id),
+        women=[IndicatorRow(i, results[i.id]) for i in indicators if i.counts_people and results[i.id].actual],
+        gender_data_gap=st.gender_data_gap(r.actual for r in results.values()),
+        parity=_parity_rows(indicators, results, year),
+        parity_target=st.parity_target(parity_targets(), year),
+        trend=_trend(rows, values, reports, actions, indicators, years),
+        demo_entries=sum(1 for e, _ in approved if e.is_demo),
+        filters={"institution": rows.institutions[institution_id].code if institution_id else "", "pillar": pillar_code or ""},
+    )
+
+
+def _cards(rows: PlanRows, actions, indicators, results, statuses, pillar_code) -> list[PillarCard]:
+    cards = []
+    for pillar in rows.pillars:
+        if pillar_code and pillar.code != pillar_code:
+            continue
+        p_actions = [a for a in actions if a.pillar_id == pillar.id]
+        p_indicators = [i for i in indicators if rows.indicator_pillar(i) == pillar.id]
+        cards.append(_card(pillar, p_actions, p_indicators, results, statuses))
+    loose = [i for i in indicators if rows.indicator_pillar(i) is None]
+    if loose and not pillar_code:
+        cards.append(_card(None, [], loose, results, statuses))
+    return cards
+
+
+def _card(pillar, actions, indicators, results, statuses) -> PillarCard:
+    completion = st.completion({a.id: statuses[a.id] for a in actions}, {i.id: results[i.id] for i in indicators})
+    action_rows = [ActionRow(a, ActionStatus(statuses[a.id]) if statuses[a.id] else None) for a in actions]
+    return PillarCard(pillar, completion, action_rows, [IndicatorRow(i, results[i.id]) for i in indicators])
+
+
+def _institution_rows(rows: PlanRows, entries: EntryRows, cycle: ReportingCycle | None, only: int | None) -> list[InstitutionRow]:
+    if cycle is None:
+        return []
+    assigned: dict[int, int] = defaultdict(int)
+    for link in rows.action_links:
+        assigned[link.institution_id] += 1
+    for link in rows.indicator_links:
+        assigned[link.institution_id] += 1
+    facts = [st.EntryFact(e.institution_id, e.state.value, e.submitted_at) for e, year in entries.rows if year == cycle.year]
+    table = st.completeness(dict(assigned), facts, cycle.deadline)
+    ids = [only] if only else sorted(table, key=lambda i: rows.institutions[i].code)
+    return [InstitutionRow(rows.institutions[i], table[i]) for i in ids if i in table]
+
+
+def _parity_rows(indicators, results, year) -> list[ParityRow]:
+    target = st.parity_target(parity_targets(), year)
+    share = target.contingents if target else None
+    return [
+        ParityRow(i, results[i.id].actual, share, st.parity_comparison(results[i.id].actual, share))
+        for i in indicators
+        if PEACEKEEPING_TAG in i.tags.split() and i.counts_people
+    ]
+
+
+def _trend(rows, values, reports, actions, indicators, years) -> list[tuple[int, Decimal | None, Decimal | None]]:
+    by_year = {}
+    for year in years:
+        results = _year_results(rows, values, indicators, year)
+        statuses = _action_statuses(reports, actions, year)
+        completion = st.completion(statuses, results)
+        if completion.actions_reported or completion.indicators_reported:
+            by_year[year] = completion
+    return st.trend(by_year)
+
+
+def default_year(session: Session, plan: pm.Plan) -> int | None:
+    """The latest cycle's year (None when the plan has no cycle yet)."""
+    return session.scalar(sa.select(sa.func.max(ReportingCycle.year)).filter_by(plan_id=plan.id))
+
+
+def indicator_history(session: Session, plan: pm.Plan, indicator: pm.Indicator) -> list[tuple[int, st.IndicatorResult]]:
+    """The indicator's value, target and status for every year with a cycle or a target."""
+    rows = load_plan_rows(session, plan)
+    values = values_by_indicator(load_entries(session, plan).approved())
+    years = sorted({c.year for c in rows.cycles} | set(rows.targets.get(indicator.id, {})))
+    return [(y, st.indicator_performance(spec(indicator), rows.targets.get(indicator.id, {}), values.get(indicator.id, []), y)) for y in years]
