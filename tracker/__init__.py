@@ -44,12 +44,13 @@ def create_app(config: type | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from tracker.admin.views import bp as admin_bp
     from tracker.auth.views import bp as auth_bp
+    from tracker.budget.views import bp as budget_bp
     from tracker.core.views import bp as core_bp
     from tracker.dashboard.views import bp as dashboard_bp
     from tracker.plan.views import bp as plan_bp
     from tracker.progress.views import bp as progress_bp
 
-    for blueprint in (core_bp, auth_bp, dashboard_bp, plan_bp, progress_bp, admin_bp):
+    for blueprint in (core_bp, auth_bp, dashboard_bp, plan_bp, progress_bp, budget_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -12,10 +12,17 @@ from flask_babel import lazy_gettext as _l
 from tracker.extensions import babel
 
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}
+# Numbers, dates and money are formatted for Peru in Spanish; the catalog of "es" serves "es_PE".
+LOCALES = {"es": "es_PE", "en": "en"}
 
 
 def select_locale() -> str:
     """The user's saved preference, then the switcher's choice, then Accept-Language, then Spanish."""
+    return LOCALES[select_language()]
+
+
+def select_language() -> str:
+    """es or en, by the rules of select_locale."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["CLI_LANGUAGE"]  # the command line speaks English, like its own messages
@@ -29,7 +36,17 @@ def select_locale() -> str:
 
 
 def current_language() -> str:
+    """The two-letter language of the current locale (es or en)."""
     return str(get_locale() or "es").split("_")[0]
+
+
+def money(amount) -> str:
+    """Soles for the user's locale: S/ 1,234.50 (Peru's separators in Spanish, the same sign in English)."""
+    from flask_babel import format_decimal
+
+    if amount is None:
+        return "—"
+    return "S/ " + format_decimal(amount, format="#,##0.00")
 
 
 @dataclass(frozen=True)
@@ -67,11 +84,13 @@ def init_app(app: Flask) -> None:
     from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent
 
     from tracker.forms import field_label
-    from tracker.labels import event_label, label
+    from tracker.labels import event_label, label, label_stage
 
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
         label=label,
+        label_stage=label_stage,
+        money=money,
         event_label=event_label,
         field_label=field_label,
         format_currency=format_currency,

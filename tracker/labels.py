@@ -7,6 +7,7 @@ import enum
 from flask_babel import lazy_gettext as _l
 
 from tracker.auth.models import Role
+from tracker.budget.models import BudgetStage
 from tracker.plan import models as m
 from tracker.progress.models import ActionStatus, CycleState, EntryKind, EntryState
 from tracker.status import Performance
@@ -63,6 +64,14 @@ _PAIRS: list[tuple[enum.Enum, object]] = [
     (CycleState.closed, _l("Closed")),
     (EntryKind.indicator, _l("Indicator")),
     (EntryKind.action, _l("Action")),
+    (EntryKind.budget, _l("Budget item")),
+    (BudgetStage.included_pia, _l("Included in opening budget (PIA)")),
+    (BudgetStage.added_pim, _l("Added during the year (PIM)")),
+    (BudgetStage.not_included, _l("Not included")),
+    (BudgetStage.not_applicable, _l("Not applicable")),
+    (m.Verification.verbatim, _l("Verbatim")),
+    (m.Verification.summary, _l("Summary")),
+    (m.Verification.derived, _l("Derived")),
     (Performance.met, _l("Target met")),
     (Performance.on_track, _l("On track")),
     (Performance.at_risk, _l("At risk")),
@@ -100,3 +109,8 @@ EVENT_LABELS = {
 def event_label(event: str) -> str:
     """The user-language name of an entry history or notification event."""
     return str(EVENT_LABELS.get(event, event))
+
+
+def label_stage(value: str) -> str:
+    """The label of a budget stage given by value (compliance tables carry plain strings)."""
+    return label(BudgetStage(value))

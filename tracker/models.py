@@ -4,5 +4,7 @@
 def load_all() -> None:
     from tracker import audit  # noqa: F401
     from tracker.auth import models as auth_models  # noqa: F401
+    from tracker.budget import models as budget_models  # noqa: F401
     from tracker.plan import models as plan_models  # noqa: F401
     from tracker.progress import models as progress_models  # noqa: F401
+    from tracker.reports import models as report_models  # noqa: F401

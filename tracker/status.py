@@ -334,3 +334,51 @@ def group_by(items: Iterable, key) -> dict:
     for item in items:
         out[key(item)].append(item)
     return out
+
+
+# -- the budget clause ------------------------------------------------------------------------------
+
+COMPLYING_STAGES = frozenset({"included_pia", "added_pim"})
+
+
+@dataclass(frozen=True)
+class BudgetFact:
+    institution_id: int
+    state: str  # workflow state of the budget entry
+    stage: str | None
+    pia: Decimal | None = None
+    pim: Decimal | None = None
+    devengado: Decimal | None = None
+    girado: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class BudgetCompliance:
+    """Per institution: its approved stage ('not_reported' when no approved item); the plan's share."""
+
+    by_institution: dict[int, str]
+    complying: int
+    counted: int  # institutions the clause applies to (not "not applicable")
+
+    @property
+    def share(self) -> Decimal | None:
+        return Decimal(self.complying) / self.counted if self.counted else None
+
+
+def budget_compliance(institution_ids: Iterable[int], facts: Iterable[BudgetFact]) -> BudgetCompliance:
+    """The budget clause for a year: an institution complies with an approved item in its PIA or PIM.
+
+    Institutions whose approved item says "not applicable" leave the denominator.
+    """
+    approved = {f.institution_id: f.stage for f in facts if f.state == "approved" and f.stage}
+    by_institution = {i: approved.get(i, "not_reported") for i in institution_ids}
+    complying = sum(stage in COMPLYING_STAGES for stage in by_institution.values())
+    counted = sum(stage != "not_applicable" for stage in by_institution.values())
+    return BudgetCompliance(by_institution, complying, counted)
+
+
+def execution_rate(pim: Decimal | None, devengado: Decimal | None) -> Decimal | None:
+    """Avance %: devengado / PIM (None without a PIM)."""
+    if pim is None or devengado is None or pim == 0:
+        return None
+    return devengado / pim

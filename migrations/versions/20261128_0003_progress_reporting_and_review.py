@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 07:59:12.740713
+Create Date: 2026-11-28 08:06:34.433180
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cycle_id', sa.Integer(), nullable=False),
     sa.Column('institution_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('indicator', 'action', name='entry_kind', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('kind', sa.Enum('indicator', 'action', 'budget', name='entry_kind', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('indicator_id', sa.Integer(), nullable=True),
     sa.Column('action_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.Enum('draft', 'submitted', 'returned', 'approved', name='entry_state', native_enum=False, create_constraint=True), nullable=False),
@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
-    sa.CheckConstraint("(kind = 'indicator' AND indicator_id IS NOT NULL AND action_id IS NULL) OR (kind = 'action' AND action_id IS NOT NULL AND indicator_id IS NULL)", name=op.f('ck_entry_kind_target')),
+    sa.CheckConstraint("(kind = 'indicator' AND indicator_id IS NOT NULL AND action_id IS NULL) OR (kind = 'action' AND action_id IS NOT NULL AND indicator_id IS NULL) OR (kind = 'budget' AND indicator_id IS NULL AND action_id IS NULL)", name=op.f('ck_entry_kind_target')),
     sa.CheckConstraint("kind <> 'action' OR state NOT IN ('submitted', 'approved') OR action_status IS NOT NULL", name=op.f('ck_entry_action_status_when_submitted')),
     sa.CheckConstraint("state <> 'approved' OR reviewed_at IS NOT NULL", name=op.f('ck_entry_approved_is_reviewed')),
     sa.CheckConstraint("state <> 'returned' OR length(review_note) > 0", name=op.f('ck_entry_returned_has_note')),
@@ -89,6 +89,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('cycle_id', 'institution_id', 'action_id', name=op.f('uq_entry_cycle_id_institution_id_action_id')),
     sa.UniqueConstraint('cycle_id', 'institution_id', 'indicator_id', name=op.f('uq_entry_cycle_id_institution_id_indicator_id'))
     )
+    with op.batch_alter_table('entry', schema=None) as batch_op:
+        batch_op.create_index('uq_entry_budget_per_cycle', ['cycle_id', 'institution_id'], unique=True, sqlite_where=sa.text("kind = 'budget'"), postgresql_where=sa.text("kind = 'budget'"))
+
     op.create_table('entry_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('entry_id', sa.Integer(), nullable=False),
@@ -150,6 +153,9 @@ def downgrade() -> None:
     op.drop_table('notification')
     op.drop_table('evidence')
     op.drop_table('entry_version')
+    with op.batch_alter_table('entry', schema=None) as batch_op:
+        batch_op.drop_index('uq_entry_budget_per_cycle', sqlite_where=sa.text("kind = 'budget'"), postgresql_where=sa.text("kind = 'budget'"))
+
     op.drop_table('entry')
     op.drop_table('reporting_cycle')
     op.drop_table('outbox_message')

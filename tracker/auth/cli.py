@@ -96,7 +96,12 @@ def demo_accounts() -> None:
     for email, name, role, institution in DEMO_ACCOUNTS:
         if services.find_user(db.session, email) is None:
             data = services.UserInput(email=email, name=name, role=role, institution_code=institution)
-            services.create_user(db.session, data, DEMO_PASSWORD, must_change=False)
+            try:
+                services.create_user(db.session, data, DEMO_PASSWORD, must_change=False)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                hint = " (load the plan first: `tracker seed`)" if exc.errors[0][0] == "institution" else ""
+                raise click.ClickException(f"{email}: {exc.errors[0][1]}{hint}") from None
             created += 1
     db.session.commit()
     click.echo(f"Demo accounts ({created} new), password for all: {DEMO_PASSWORD}")

@@ -96,8 +96,10 @@ class EntryRows:
 
     rows: list[tuple]  # (Entry, year)
 
-    def approved(self, institution_id: int | None = None) -> list[tuple[Entry, int]]:
-        return [(e, y) for e, y in self.rows if e.state == EntryState.approved and (institution_id is None or e.institution_id == institution_id)]
+    def counted(self, institution_id: int | None = None, include_pending: bool = False) -> list[tuple[Entry, int]]:
+        """Approved entries (and submitted ones too when pending data is included, as provisional)."""
+        states = {EntryState.approved, EntryState.submitted} if include_pending else {EntryState.approved}
+        return [(e, y) for e, y in self.rows if e.state in states and (institution_id is None or e.institution_id == institution_id)]
 
 
 def load_entries(session: Session, plan: pm.Plan) -> EntryRows:
@@ -196,6 +198,9 @@ class Dashboard:
     trend: list[tuple[int, Decimal | None, Decimal | None]]
     demo_entries: int
     filters: dict[str, str] = field(default_factory=dict)
+    action_narratives: dict[int, dict[str, str]] = field(default_factory=dict)
+    budget: st.BudgetCompliance | None = None
+    history: dict[int, list[tuple[int, st.IndicatorResult]]] = field(default_factory=dict)
 
 
 def _year_results(rows: PlanRows, values: dict[int, list[st.Value]], indicators: list[pm.Indicator], year: int) -> dict[int, st.IndicatorResult]:
@@ -207,9 +212,19 @@ def _action_statuses(reports: dict[int, list[st.ActionReport]], actions: list[pm
 
 
 def build_dashboard(
-    session: Session, plan: pm.Plan, year: int, institution_id: int | None = None, pillar_code: str | None = None
+    session: Session,
+    plan: pm.Plan,
+    year: int,
+    institution_id: int | None = None,
+    pillar_code: str | None = None,
+    include_pending: bool = False,
+    with_history: bool = False,
 ) -> Dashboard:
-    """Everything the committee dashboard shows for a year, optionally for one institution or pillar."""
+    """Everything the committee dashboard shows for a year, optionally for one institution or pillar.
+
+    `include_pending` also counts submitted entries (for provisional reports); `with_history` adds every
+    indicator's results for the years up to `year`.
+    """
     rows = load_plan_rows(session, plan)
     entries = load_entries(session, plan)
     actions, indicators = rows.actions, rows.indicators
@@ -217,7 +232,7 @@ def build_dashboard(
         assigned_actions, assigned_indicators = rows.assigned_to(institution_id)
         actions = [a for a in actions if a.id in assigned_actions]
         indicators = [i for i in indicators if i.id in assigned_indicators]
-    approved = entries.approved(institution_id)
+    approved = entries.counted(institution_id, include_pending)
     values = values_by_indicator(approved)
     reports = action_reports(rows, approved)
     results = _year_results(rows, values, indicators, year)
@@ -240,7 +255,41 @@ def build_dashboard(
         trend=_trend(rows, values, reports, actions, indicators, years),
         demo_entries=sum(1 for e, _ in approved if e.is_demo),
         filters={"institution": rows.institutions[institution_id].code if institution_id else "", "pillar": pillar_code or ""},
+        action_narratives=_action_narratives(rows, approved, year),
+        budget=_budget_compliance(rows, entries, year, institution_id),
+        history=_histories(rows, values, indicators, [y for y in years if y <= year]) if with_history else {},
     )
+
+
+def _budget_compliance(rows: PlanRows, entries: EntryRows, year: int, only: int | None) -> st.BudgetCompliance:
+    """The budget clause for the year among the plan's implementing institutions."""
+    implementing = {link.institution_id for link in rows.action_links} | {link.institution_id for link in rows.indicator_links}
+    if only is not None:
+        implementing &= {only}
+    facts = [
+        st.BudgetFact(e.institution_id, e.state.value, e.budget.stage.value if e.budget is not None and e.budget.stage else None)
+        for e, y in entries.rows
+        if y == year and e.kind == EntryKind.budget
+    ]
+    return st.budget_compliance(sorted(implementing), facts)
+
+
+def _action_narratives(rows: PlanRows, counted: list[tuple[Entry, int]], year: int) -> dict[int, dict[str, str]]:
+    """What was done, challenges and next steps per action, every reporting institution's text in turn."""
+    out: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for e, y in sorted(counted, key=lambda pair: rows.institutions[pair[0].institution_id].code):
+        if y == year and e.kind == EntryKind.action:
+            for name in ("done", "challenges", "next_steps"):
+                if getattr(e, name):
+                    out[e.action_id][name].append(f"{rows.institutions[e.institution_id].code}: {getattr(e, name)}")
+    return {action_id: {k: "\n".join(v) for k, v in texts.items()} for action_id, texts in out.items()}
+
+
+def _histories(rows: PlanRows, values, indicators, years: list[int]) -> dict[int, list[tuple[int, st.IndicatorResult]]]:
+    return {
+        i.id: [(y, st.indicator_performance(spec(i), rows.targets.get(i.id, {}), values.get(i.id, []), y)) for y in years]
+        for i in indicators
+    }
 
 
 def _cards(rows: PlanRows, actions, indicators, results, statuses, pillar_code) -> list[PillarCard]:
@@ -306,6 +355,6 @@ def default_year(session: Session, plan: pm.Plan) -> int | None:
 def indicator_history(session: Session, plan: pm.Plan, indicator: pm.Indicator) -> list[tuple[int, st.IndicatorResult]]:
     """The indicator's value, target and status for every year with a cycle or a target."""
     rows = load_plan_rows(session, plan)
-    values = values_by_indicator(load_entries(session, plan).approved())
+    values = values_by_indicator(load_entries(session, plan).counted())
     years = sorted({c.year for c in rows.cycles} | set(rows.targets.get(indicator.id, {})))
     return [(y, st.indicator_performance(spec(indicator), rows.targets.get(indicator.id, {}), values.get(indicator.id, []), y)) for y in years]

@@ -24,6 +24,7 @@ class CycleState(enum.StrEnum):
 class EntryKind(enum.StrEnum):
     indicator = "indicator"
     action = "action"
+    budget = "budget"  # an institution's budget item for its NAP activities (details in tracker.budget)
 
 
 class EntryState(enum.StrEnum):
@@ -127,8 +128,14 @@ class Entry(Base):
         sa.UniqueConstraint("cycle_id", "institution_id", "action_id"),
         sa.CheckConstraint(
             "(kind = 'indicator' AND indicator_id IS NOT NULL AND action_id IS NULL)"
-            " OR (kind = 'action' AND action_id IS NOT NULL AND indicator_id IS NULL)",
+            " OR (kind = 'action' AND action_id IS NOT NULL AND indicator_id IS NULL)"
+            " OR (kind = 'budget' AND indicator_id IS NULL AND action_id IS NULL)",
             "kind_target",
+        ),
+        # One budget item per institution and cycle.
+        sa.Index(
+            "uq_entry_budget_per_cycle", "cycle_id", "institution_id", unique=True,
+            sqlite_where=sa.text("kind = 'budget'"), postgresql_where=sa.text("kind = 'budget'"),
         ),
         sa.CheckConstraint("women IS NULL OR women >= 0", "women_not_negative"),
         sa.CheckConstraint("men IS NULL OR men >= 0", "men_not_negative"),
@@ -145,15 +152,26 @@ class Entry(Base):
 
     @property
     def fields(self) -> tuple[str, ...]:
+        if self.kind == EntryKind.budget:
+            from tracker.budget.models import BUDGET_FIELDS
+
+            return BUDGET_FIELDS
         return INDICATOR_FIELDS if self.kind == EntryKind.indicator else ACTION_FIELDS
 
     def snapshot(self) -> dict[str, Any]:
         """The reporter's fields as JSON-ready values."""
+        if self.kind == EntryKind.budget:
+            return self.budget.snapshot() if self.budget is not None else {}
         out: dict[str, Any] = {}
         for name in self.fields:
             value = getattr(self, name)
             out[name] = value.value if isinstance(value, enum.Enum) else (str(value) if isinstance(value, Decimal) else value)
         return out
+
+    @property
+    def item(self) -> Indicator | Action | None:
+        """The indicator or action reported on (None for a budget item)."""
+        return self.indicator or self.action
 
     @property
     def is_locked(self) -> bool:

@@ -39,7 +39,7 @@ def entry_changed(session: Session, entry: Entry, event: str, note: str = "") ->
 
 
 def _item_code(entry: Entry) -> str:
-    return (entry.indicator or entry.action).code
+    return entry.item.code if entry.item else _("Budget item")
 
 
 def _entry_mail(entry: Entry, event: str, note: str) -> tuple[str, str]:

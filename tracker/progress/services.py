@@ -191,7 +191,7 @@ class ActionInput:
 
 
 @dataclass
-class _Errors:
+class FieldErrors:
     items: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, name: str, message: Any) -> None:
@@ -204,7 +204,7 @@ class _Errors:
 
 def _check_indicator_input(indicator: Indicator, data: IndicatorInput, complete: bool) -> None:
     """Values must make sense always; a submission must also be complete."""
-    errors = _Errors()
+    errors = FieldErrors()
     for name in ("women", "men", "numerator", "value"):
         number = getattr(data, name)
         if number is not None and number < 0:
@@ -225,7 +225,7 @@ def check_indicator_input(indicator: Indicator, data: IndicatorInput, complete: 
     _check_indicator_input(indicator, data, complete)
 
 
-def _check_complete(indicator: Indicator, data: IndicatorInput, errors: _Errors) -> None:
+def _check_complete(indicator: Indicator, data: IndicatorInput, errors: FieldErrors) -> None:
     if indicator.counts_people:
         for name in ("women", "men"):
             if getattr(data, name) is None:
@@ -270,12 +270,12 @@ def _check_action_input(data: ActionInput, complete: bool) -> None:
         raise ValidationFailed([("action_status", str(_l("Choose the action's status.")))])
 
 
-def _require_open(cycle: ReportingCycle) -> None:
+def require_open(cycle: ReportingCycle) -> None:
     if not cycle.is_open:
         raise ValidationFailed([("", str(_l("The reporting cycle %(year)s is closed; entries cannot be changed.", year=cycle.year)))])
 
 
-def _check_version(session: Session, entry: Entry, expected_version: int | None) -> None:
+def check_version(session: Session, entry: Entry, expected_version: int | None) -> None:
     if expected_version is None or expected_version == entry.version:
         return
     then = session.scalars(sa.select(EntryVersion).filter_by(entry_id=entry.id, number=expected_version)).one_or_none()
@@ -285,7 +285,7 @@ def _check_version(session: Session, entry: Entry, expected_version: int | None)
     raise ConflictError(entry, changes)
 
 
-def _record_version(session: Session, entry: Entry, event: str, user, note: str = "") -> None:
+def record_version(session: Session, entry: Entry, event: str, user, note: str = "") -> None:
     session.add(
         EntryVersion(
             entry_id=entry.id,
@@ -314,13 +314,13 @@ def save_entry(
     """Create or update an institution's entry for an indicator or action; submit it too when asked."""
     if not permissions.can_edit_for_institution(user, institution.id):
         raise PermissionDenied()
-    _require_open(cycle)
+    require_open(cycle)
     kind = EntryKind.indicator if isinstance(item, Indicator) else EntryKind.action
     entry = find_entry(session, cycle, institution.id, kind, item.id)
     if entry is not None:
         if entry.state not in workflow.EDITABLE_STATES:
-            raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=_state_word(entry.state))))
-        _check_version(session, entry, expected_version)
+            raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=state_word(entry.state))))
+        check_version(session, entry, expected_version)
     if kind == EntryKind.indicator:
         _check_indicator_input(item, data, complete=submit)
     else:
@@ -335,10 +335,10 @@ def save_entry(
     _apply(entry, item, data)
     entry.updated_at = utcnow()
     session.flush()
-    _record_version(session, entry, "created" if created and event == "saved" else event, user)
+    record_version(session, entry, "created" if created and event == "saved" else event, user)
     audit.record(session, f"entry.{event}", actor=user, target=entry, item=item.code, year=cycle.year)
     if submit:
-        _transition(session, user, entry, "submit")
+        apply_transition(session, user, entry, "submit")
     return entry
 
 
@@ -352,7 +352,7 @@ def _apply(entry: Entry, item: Indicator | Action, data: IndicatorInput | Action
         entry.data_source = data.data_source.strip()
 
 
-def _state_word(state: EntryState) -> str:
+def state_word(state: EntryState) -> str:
     from tracker.labels import label
 
     return label(state).lower()
@@ -369,7 +369,7 @@ _POLICY = {
 }
 
 
-def _transition(session: Session, user, entry: Entry, name: str, note: str = "") -> Entry:
+def apply_transition(session: Session, user, entry: Entry, name: str, note: str = "") -> Entry:
     t = workflow.transition(name)
     if not workflow.allowed(name, entry.state):
         raise WorkflowError(str(workflow.STATE_NOT_ALLOWED[name]))
@@ -388,7 +388,7 @@ def _transition(session: Session, user, entry: Entry, name: str, note: str = "")
         entry.reviewed_at, entry.reviewed_by_id = now, user.id
         entry.review_note = note.strip() if t.needs_note else entry.review_note
     session.flush()
-    _record_version(session, entry, name, user, note.strip())
+    record_version(session, entry, name, user, note.strip())
     audit.record(session, f"entry.{name}", actor=user, target=entry, note=note.strip() or None)
     from tracker.progress import notifications
 
@@ -397,7 +397,11 @@ def _transition(session: Session, user, entry: Entry, name: str, note: str = "")
 
 
 def _check_submission_complete(entry: Entry) -> None:
-    if entry.kind == EntryKind.indicator:
+    if entry.kind == EntryKind.budget:
+        from tracker.budget.services import check_budget_complete
+
+        check_budget_complete(entry)
+    elif entry.kind == EntryKind.indicator:
         data = IndicatorInput(**{name: getattr(entry, name) for name in entry.fields})
         _check_indicator_input(entry.indicator, data, complete=True)
     else:
@@ -406,29 +410,29 @@ def _check_submission_complete(entry: Entry) -> None:
 
 def submit_entry(session: Session, user, entry: Entry) -> Entry:
     """Send a draft or returned entry to the committee."""
-    _require_open(entry.cycle)
-    return _transition(session, user, entry, "submit")
+    require_open(entry.cycle)
+    return apply_transition(session, user, entry, "submit")
 
 
 def withdraw_entry(session: Session, user, entry: Entry) -> Entry:
     """Take a submission back to draft before the committee reviews it."""
-    _require_open(entry.cycle)
-    return _transition(session, user, entry, "withdraw")
+    require_open(entry.cycle)
+    return apply_transition(session, user, entry, "withdraw")
 
 
 def approve_entry(session: Session, user, entry: Entry) -> Entry:
     """Committee approval: the entry is locked and its values count from now on."""
-    return _transition(session, user, entry, "approve")
+    return apply_transition(session, user, entry, "approve")
 
 
 def return_entry(session: Session, user, entry: Entry, note: str) -> Entry:
     """Committee sends the entry back with a note saying what to fix."""
-    return _transition(session, user, entry, "return", note)
+    return apply_transition(session, user, entry, "return", note)
 
 
 def reopen_entry(session: Session, user, entry: Entry, reason: str) -> Entry:
     """Committee unlocks an approved entry, with a reason; it goes back to the institution."""
-    return _transition(session, user, entry, "reopen", reason)
+    return apply_transition(session, user, entry, "reopen", reason)
 
 
 def review_many(session: Session, user, entry_ids: list[int], decision: str, note: str = "") -> list[Entry]:
@@ -439,7 +443,7 @@ def review_many(session: Session, user, entry_ids: list[int], decision: str, not
     if not entries:
         raise ValidationFailed([("entries", str(_l("Select at least one entry.")))])
     for entry in entries:
-        _transition(session, user, entry, decision, note)
+        apply_transition(session, user, entry, decision, note)
     return list(entries)
 
 

@@ -15,6 +15,7 @@ from tracker.forms import EmptyForm, apply_errors
 from tracker.permissions import require
 from tracker.plan import services as plan_services
 from tracker.plan.models import Action, Indicator, Plan
+from tracker.budget import services as budget_services
 from tracker.progress import notifications, queries, services, uploads
 from tracker.progress.forms import (
     ActionEntryForm,
@@ -100,6 +101,7 @@ def worklist(code: str, year: int):
         "progress/worklist.html", plan=plan, cycle=cycle, institution=institution, items=items,
         days_left=services.days_left(cycle), cycles=services.list_cycles(db.session, plan),
         institutions=queries.reporting_institutions(db.session, plan) if permissions.can_review(current_user) else [],
+        budget_entry=budget_services.find_budget_entry(db.session, cycle, institution.id),
     )
 
 
@@ -226,7 +228,7 @@ def _workflow_step(entry_id: int, step, needs_text: str | None = None):
     db.session.commit()
     notifications.deliver_outbox(db.session)
     db.session.commit()
-    flash(_("Done: the entry is now %(state)s.", state=services._state_word(entry.state)), "success")
+    flash(_("Done: the entry is now %(state)s.", state=services.state_word(entry.state)), "success")
     return redirect(request.form.get("next_url") if request.form.get("next_url", "").startswith("/") else url_for("progress.show_entry", entry_id=entry.id))
 
 

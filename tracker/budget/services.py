@@ -1,0 +1,213 @@
+"""Budget items: entered by an institution's reporters, reviewed through the progress workflow.
+
+A budget item is an Entry of kind `budget` (workflow, versions, audit, notifications are the
+progress ones) with its figures in BudgetItem. Amounts are exact decimals in soles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
+
+from tracker import audit, permissions
+from tracker.budget.models import AMOUNTS, LINE_FIELDS, BudgetItem, BudgetItemAction, BudgetStage, ExternalSupport
+from tracker.db import utcnow
+from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
+from tracker.plan.models import Action, Institution, Plan
+from tracker.progress import services as progress
+from tracker.progress import workflow
+from tracker.progress.models import Entry, EntryKind, EntryState, ReportingCycle
+from tracker.progress.queries import reporting_institutions
+
+
+@dataclass
+class SupportInput:
+    donor: str
+    amount: Decimal
+    currency: str
+    purpose: str = ""
+
+
+@dataclass
+class BudgetInput:
+    stage: BudgetStage | None = None
+    pliego: str = ""
+    unidad_ejecutora: str = ""
+    meta_presupuestal: str = ""
+    product_activity: str = ""
+    expense_category: str = ""
+    funding_source: str = ""
+    pia: Decimal | None = None
+    pim: Decimal | None = None
+    certificado: Decimal | None = None
+    compromiso_anual: Decimal | None = None
+    devengado: Decimal | None = None
+    girado: Decimal | None = None
+    figures_as_of: date | None = None
+    action_codes: list[str] = field(default_factory=list)
+    external_support: list[SupportInput] = field(default_factory=list)
+
+
+def check_budget_input(data: BudgetInput, complete: bool = False) -> None:
+    """Amounts must be coherent always; a submission must also say the stage and the figures it implies."""
+    errors = progress.FieldErrors()
+    for name in AMOUNTS:
+        value = getattr(data, name)
+        if value is not None and value < 0:
+            errors.add(name, _l("Cannot be negative."))
+    if data.devengado is not None and data.pim is not None and data.devengado > data.pim:
+        errors.add("devengado", _l("Accrued spending (devengado) cannot be above the modified budget (PIM)."))
+    if data.girado is not None and data.devengado is not None and data.girado > data.devengado:
+        errors.add("girado", _l("Paid (girado) cannot be above accrued spending (devengado)."))
+    for i, support in enumerate(data.external_support):
+        if support.amount < 0:
+            errors.add("external_support", _l("Line %(n)d: the amount cannot be negative.", n=i + 1))
+        if len(support.currency) != 3 or not support.currency.isalpha():
+            errors.add("external_support", _l("Line %(n)d: the currency must be a three-letter code such as PEN or USD.", n=i + 1))
+    if complete:
+        _check_complete(data, errors)
+    errors.raise_if_any()
+
+
+def _check_complete(data: BudgetInput, errors: progress.FieldErrors) -> None:
+    if data.stage is None:
+        errors.add("stage", _l("Say whether the budget includes the item."))
+    elif data.stage == BudgetStage.included_pia and data.pia is None:
+        errors.add("pia", _l("Enter the opening budget (PIA) of the item."))
+    elif data.stage == BudgetStage.added_pim and data.pim is None:
+        errors.add("pim", _l("Enter the modified budget (PIM) of the item."))
+
+
+def check_budget_complete(entry: Entry) -> None:
+    """Used by the shared workflow when a budget entry is submitted."""
+    check_budget_input(_input_from(entry.budget), complete=True)
+
+
+def _input_from(item: BudgetItem | None) -> BudgetInput:
+    if item is None:
+        return BudgetInput()
+    values = {name: getattr(item, name) for name in ("stage", *LINE_FIELDS, *AMOUNTS, "figures_as_of")}
+    return BudgetInput(**values)
+
+
+def implementing_institutions(session: Session, plan: Plan) -> list[Institution]:
+    """The institutions the budget clause applies to: those responsible for the plan's actions or indicators."""
+    return reporting_institutions(session, plan)
+
+
+def find_budget_entry(session: Session, cycle: ReportingCycle, institution_id: int) -> Entry | None:
+    query = sa.select(Entry).filter_by(cycle_id=cycle.id, institution_id=institution_id, kind=EntryKind.budget)
+    return session.scalars(query.options(selectinload(Entry.budget).selectinload(BudgetItem.financed_actions))).unique().one_or_none()
+
+
+def save_budget_item(
+    session: Session,
+    user,
+    cycle: ReportingCycle,
+    institution: Institution,
+    data: BudgetInput,
+    expected_version: int | None = None,
+    submit: bool = False,
+    event: str = "saved",
+) -> Entry:
+    """Create or update the institution's budget item for the cycle's year; submit it too when asked."""
+    if not permissions.can_edit_for_institution(user, institution.id):
+        raise PermissionDenied()
+    progress.require_open(cycle)
+    if institution.id not in {i.id for i in implementing_institutions(session, cycle.plan)}:
+        raise ValidationFailed([("", str(_l("%(code)s is not an implementing institution of this plan.", code=institution.code)))])
+    entry = find_budget_entry(session, cycle, institution.id)
+    if entry is not None:
+        if entry.state not in workflow.EDITABLE_STATES:
+            raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=progress.state_word(entry.state))))
+        progress.check_version(session, entry, expected_version)
+    check_budget_input(data, complete=submit)
+    actions = _financed_actions(session, cycle.plan_id, data.action_codes)
+    created = entry is None
+    if created:
+        entry = Entry(cycle_id=cycle.id, institution_id=institution.id, kind=EntryKind.budget, version=1, state=EntryState.draft)
+        session.add(entry)
+        session.flush()
+        session.add(BudgetItem(entry_id=entry.id))
+        session.flush()
+        session.refresh(entry)
+    else:
+        entry.version += 1
+    _apply(entry.budget, data, actions)
+    entry.updated_at = utcnow()
+    session.flush()
+    progress.record_version(session, entry, "created" if created and event == "saved" else event, user)
+    audit.record(session, f"entry.{event}", actor=user, target=entry, item="budget", year=cycle.year)
+    if submit:
+        progress.apply_transition(session, user, entry, "submit")
+    return entry
+
+
+def _financed_actions(session: Session, plan_id: int, codes: list[str]) -> list[Action]:
+    if not codes:
+        return []
+    actions = list(session.scalars(sa.select(Action).where(Action.plan_id == plan_id, Action.code.in_(codes))))
+    unknown = sorted(set(codes) - {a.code for a in actions})
+    if unknown:
+        raise ValidationFailed([("actions", str(_l("Unknown actions: %(codes)s.", codes=", ".join(unknown))))])
+    return actions
+
+
+def _apply(item: BudgetItem, data: BudgetInput, actions: list[Action]) -> None:
+    item.stage = data.stage
+    for name in LINE_FIELDS:
+        setattr(item, name, (getattr(data, name) or "").strip())
+    for name in (*AMOUNTS, "figures_as_of"):
+        setattr(item, name, getattr(data, name))
+    item.financed_actions = [BudgetItemAction(action_id=a.id) for a in actions]
+    item.external_support = [
+        ExternalSupport(donor=s.donor.strip(), amount=s.amount, currency=s.currency.upper(), purpose=s.purpose.strip())
+        for s in data.external_support
+    ]
+
+
+def input_from_entry(entry: Entry | None) -> BudgetInput:
+    """The stored figures as form input (for editing)."""
+    if entry is None or entry.budget is None:
+        return BudgetInput()
+    data = _input_from(entry.budget)
+    data.action_codes = [link.action.code for link in entry.budget.financed_actions]
+    data.external_support = [SupportInput(s.donor, s.amount, s.currency, s.purpose) for s in entry.budget.external_support]
+    return data
+
+
+def import_mef_figures(session: Session, user, cycle: ReportingCycle, institution: Institution, data: bytes) -> list[str]:
+    """Update the institution's draft budget item from a spending-portal CSV; returns the errors (none: saved).
+
+    The row whose pliego, unidad ejecutora and meta match the item's budget line gives PIA, PIM,
+    certificación, compromiso anual, devengado and girado. All or nothing.
+    """
+    from tracker.budget import mef_csv
+
+    rows, file_error = mef_csv.parse(data)
+    if file_error:
+        return [file_error]
+    entry = find_budget_entry(session, cycle, institution.id)
+    if entry is None or not all(getattr(entry.budget, k) for k in mef_csv.KEY_COLUMNS):
+        return [str(_l("First save the budget item with its pliego, unidad ejecutora and meta presupuestal."))]
+    key = tuple(mef_csv.line_code(getattr(entry.budget, k)) for k in mef_csv.KEY_COLUMNS)
+    errors = [r.error for r in rows if r.error]
+    matches = [r for r in rows if r.key == key and not r.error]
+    if not errors and len(matches) != 1:
+        errors.append(str(_l("No line of the file matches the budget line %(key)s.", key=" / ".join(key))) if not matches
+                      else str(_l("Several lines of the file match the budget line %(key)s.", key=" / ".join(key))))
+    if errors:
+        return errors
+    data_in = input_from_entry(entry)
+    for name, amount in matches[0].amounts.items():
+        setattr(data_in, name, amount)
+    try:
+        save_budget_item(session, user, cycle, institution, data_in, entry.version, event="imported")
+    except ValidationFailed as exc:
+        return [message for _field, message in exc.errors]
+    return []

@@ -1,0 +1,160 @@
+"""Budget item form (reporters), compliance table and institution history (everyone), CSV import."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tracker import permissions
+from tracker.budget import queries, services
+from tracker.budget.forms import BudgetForm, CsvImportForm
+from tracker.budget.models import AMOUNTS, LINE_FIELDS, BudgetStage
+from tracker.db import db
+from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
+from tracker.forms import apply_errors
+from tracker.permissions import require
+from tracker.plan import services as plan_services
+from tracker.plan.models import Institution
+from tracker.progress import services as progress
+from tracker.progress import uploads
+
+bp = Blueprint("budget", __name__, url_prefix="/plans/<code>/budget")
+
+
+def _plan_or_404(code: str):
+    try:
+        return plan_services.get_plan(db.session, code)
+    except plan_services.NotFound:
+        abort(404)
+
+
+def _cycle_or_404(plan, year: int):
+    cycle = progress.get_cycle(db.session, plan, year)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+def _form_input(form: BudgetForm) -> services.BudgetInput:
+    data = services.BudgetInput(
+        stage=BudgetStage(form.stage.data) if form.stage.data else None,
+        figures_as_of=form.figures_as_of.data,
+        action_codes=list(form.actions.data or []),
+        external_support=[
+            services.SupportInput(row.donor.data or "", row.amount.data, (row.currency.data or "").strip(), row.purpose.data or "")
+            for row in form.external_support
+            if (row.donor.data or "").strip() and row.amount.data is not None
+        ],
+    )
+    for name in (*LINE_FIELDS, *AMOUNTS):
+        setattr(data, name, getattr(form, name).data)
+    return data
+
+
+def _fill(form: BudgetForm, data: services.BudgetInput, version: int) -> None:
+    form.stage.data = data.stage.value if data.stage else ""
+    for name in (*LINE_FIELDS, *AMOUNTS, "figures_as_of"):
+        getattr(form, name).data = getattr(data, name)
+    form.actions.data = data.action_codes
+    while len(form.external_support):
+        form.external_support.pop_entry()
+    for support in data.external_support + [None] * 2:
+        row = form.external_support.append_entry()
+        if support:
+            row.donor.data, row.amount.data, row.currency.data, row.purpose.data = support.donor, support.amount, support.currency, support.purpose
+    form.version.data = str(version)
+
+
+@bp.route("/<int:year>", methods=["GET", "POST"])
+@require(permissions.can_report)
+def item(code: str, year: int):
+    """The reporter's budget item for the year."""
+    plan = _plan_or_404(code)
+    cycle = _cycle_or_404(plan, year)
+    institution = current_user.institution
+    entry = services.find_budget_entry(db.session, cycle, institution.id)
+    if entry is not None and not permissions.can_edit_entry(current_user, entry):
+        return redirect(url_for("progress.show_entry", entry_id=entry.id))
+    form = BudgetForm()
+    form.actions.choices = [(a.code, a.code) for a in progress.assigned_items(db.session, plan.id, institution.id)[1]]
+    conflict = None
+    if request.method == "GET" and entry is not None:
+        _fill(form, services.input_from_entry(entry), entry.version)
+    if form.validate_on_submit():
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        try:
+            files = uploads.check_uploads(request.files.getlist(form.evidence.name))
+            saved = services.save_budget_item(db.session, current_user, cycle, institution, _form_input(form), version, submit=form.send.data)
+            uploads.store_evidence(db.session, current_user, saved, files)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        except progress.ConflictError as exc:
+            db.session.rollback()
+            conflict = exc
+            form.version.data = str(exc.entry.version)
+        except (WorkflowError, PermissionDenied) as exc:
+            db.session.rollback()
+            flash(str(exc) or _("This entry cannot be changed."), "danger")
+            return redirect(url_for("progress.worklist", code=plan.code, year=year))
+        else:
+            db.session.commit()
+            flash(_("Budget item submitted to the Gender Equality Committee.") if form.send.data else _("Draft saved."), "success")
+            return redirect(url_for("budget.item", code=plan.code, year=year))
+    status = 409 if conflict else (400 if request.method == "POST" else 200)
+    return render_template("budget/item.html", plan=plan, cycle=cycle, entry=entry, form=form, conflict=conflict,
+                           import_form=CsvImportForm()), status
+
+
+@bp.post("/<int:year>/import")
+@require(permissions.can_report)
+def import_csv(code: str, year: int):
+    """Figures from the public spending portal's CSV, matched to the item's budget line."""
+    plan = _plan_or_404(code)
+    cycle = _cycle_or_404(plan, year)
+    form = CsvImportForm()
+    if not form.validate_on_submit() or not form.file.data:
+        flash(_("Choose a CSV file."), "danger")
+        return redirect(url_for("budget.item", code=plan.code, year=year))
+    data = form.file.data.read(uploads.max_bytes() + 1)
+    if len(data) > uploads.max_bytes():
+        errors = [_("The file is too large.")]
+    else:
+        try:
+            errors = services.import_mef_figures(db.session, current_user, cycle, current_user.institution, data)
+        except (WorkflowError, PermissionDenied) as exc:
+            errors = [str(exc) or _("This entry cannot be changed.")]
+    if errors:
+        db.session.rollback()
+        for message in errors:
+            flash(message, "danger")
+    else:
+        db.session.commit()
+        flash(_("Figures imported from the spending portal file."), "success")
+    return redirect(url_for("budget.item", code=plan.code, year=year))
+
+
+@bp.get("/<int:year>/compliance")
+@require(permissions.can_view_dashboard)
+def compliance(code: str, year: int):
+    """Which implementing institutions have their budget item, and how much was spent (approved data)."""
+    plan = _plan_or_404(code)
+    table = queries.compliance_table(db.session, plan, year)
+    years = [c.year for c in progress.list_cycles(db.session, plan)]
+    return render_template("budget/compliance.html", plan=plan, table=table, year=year, years=years)
+
+
+@bp.get("/institutions/<institution_code>")
+@require(permissions.can_view_dashboard)
+def history(code: str, institution_code: str):
+    """One institution's budget items across the years."""
+    plan = _plan_or_404(code)
+    institution = db.session.scalars(
+        sa.select(Institution).filter_by(code=institution_code, country_id=plan.country_id)
+    ).one_or_none()
+    if institution is None:
+        abort(404)
+    return render_template("budget/history.html", plan=plan, institution=institution,
+                           rows=queries.institution_history(db.session, plan, institution))

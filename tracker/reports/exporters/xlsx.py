@@ -1,0 +1,101 @@
+"""Excel: a "Report" sheet with the meta and the sections' text, then one sheet per table with real
+numbers, a frozen header row and filters."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tracker.reports.dataset import ReportDataset, Table, plain
+from tracker.reports.exporters.common import marks, meta_rows, safe_name, tables, words
+
+NUMBER_FORMATS = {"percent": "0.0%", "money": "#,##0.00", "int": "#,##0", "decimal": "#,##0.####", "date": "yyyy-mm-dd"}
+BOLD = Font(bold=True)
+
+
+def write(dataset: ReportDataset) -> bytes:
+    """The workbook as bytes."""
+    book = Workbook()
+    _report_sheet(book.active, dataset)
+    used = {book.active.title.lower()}
+    for _section, table in tables(dataset):
+        sheet = book.create_sheet(_sheet_name(table.title or table.key, used))
+        _table_sheet(sheet, table)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _report_sheet(sheet: Worksheet, dataset: ReportDataset) -> None:
+    w = words(dataset)
+    sheet.title = safe_name(w["report"], 31)
+    sheet.append([dataset.meta.get("title", "")])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for mark in marks(dataset):
+        sheet.append([mark])
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True, color="C00000")
+    sheet.append([])
+    sheet.append([w["field"], w["value"]])
+    for cell in sheet[sheet.max_row]:
+        cell.font = BOLD
+    for key, value in meta_rows(dataset):
+        sheet.append([key, value])
+    sheet.append([])
+    sheet.append([w["section"], w["text"]])
+    for cell in sheet[sheet.max_row]:
+        cell.font = BOLD
+    for section in dataset.sections:
+        for paragraph in section.paragraphs or [""]:
+            sheet.append([section.title, paragraph])
+            sheet.cell(sheet.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.column_dimensions["A"].width = 34
+    sheet.column_dimensions["B"].width = 110
+
+
+def _table_sheet(sheet: Worksheet, table: Table) -> None:
+    sheet.append([c.label for c in table.columns])
+    for cell in sheet[1]:
+        cell.font = BOLD
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in table.rows:
+        sheet.append([_cell(row.get(c.key), c.kind) for c in table.columns])
+    for index, column in enumerate(table.columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = 14 if column.kind != "text" else 40
+        if column.kind in NUMBER_FORMATS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = NUMBER_FORMATS[column.kind]
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(1, len(table.columns)))}{max(1, sheet.max_row)}"
+
+
+def _cell(value: Any, kind: str) -> Any:
+    """Numbers stay numbers (Decimal, int), dates stay dates; anything else becomes text."""
+    if value is None or isinstance(value, (bool, int, Decimal, float, datetime, date)):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.replace(tzinfo=None)  # Excel has no time zones (the meta says UTC)
+        return value
+    if kind in ("int", "decimal", "percent", "money"):
+        try:
+            return Decimal(str(value))
+        except ArithmeticError:
+            return str(value)
+    return str(plain(value))
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    """At most 31 characters, none of []:*?/\\, unique in the workbook (case-insensitively)."""
+    base = safe_name(title, 31)
+    name, n = base, 2
+    while name.lower() in used:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)].rstrip() + suffix, n + 1
+    used.add(name.lower())
+    return name
