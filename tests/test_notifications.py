@@ -20,11 +20,11 @@ def test_approval_notifies_every_reporter_of_the_institution(app, navy, committe
         mails = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.to_email)).all()
         assert [m.to_email for m in mails] == ["colega@example.org", "reporter-mgp@example.org"]
         assert all(m.sent_at is not None for m in mails)
-        assert "aprobada" in mails[0].subject  # Spanish by default
+        assert mails[0].subject == "Su registro IND-PAR-2 (2025) fue validado"  # Spanish by default
     files = sorted(app.config["MAIL_OUTBOX_FOLDER"].glob("*.eml"))
     assert files and "IND-PAR-2" in files[-1].read_text(encoding="utf-8")
     page = colleague.get("/notifications").get_data(as_text=True)
-    assert "IND-PAR-2" in page and "Aprobad" in page
+    assert "IND-PAR-2" in page and "Validado" in page
 
 
 def test_unread_count_and_mark_read(app, navy, committee):

@@ -49,8 +49,9 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.dashboard.views import bp as dashboard_bp
     from tracker.plan.views import bp as plan_bp
     from tracker.progress.views import bp as progress_bp
+    from tracker.reports.views import bp as reports_bp
 
-    for blueprint in (core_bp, auth_bp, dashboard_bp, plan_bp, progress_bp, budget_bp, admin_bp):
+    for blueprint in (core_bp, auth_bp, dashboard_bp, plan_bp, progress_bp, budget_bp, reports_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -138,6 +138,7 @@ def register(app: Flask) -> None:
     """Attach the project's command groups to the app's CLI."""
     from tracker.auth.cli import demo_group, users_group
     from tracker.progress.cli import mail_group, remind
+    from tracker.reports.cli import report_group
 
-    for command in (db_group, seed, plan_group, users_group, demo_group, remind, mail_group):
+    for command in (db_group, seed, plan_group, users_group, demo_group, remind, mail_group, report_group):
         app.cli.add_command(command)

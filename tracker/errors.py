@@ -36,7 +36,7 @@ def handle_http_error(exc: HTTPException):
 
 
 def handle_csrf_error(_exc: CSRFError):
-    return render_error(400, _("Your session form has expired or is invalid. Please reload the page and try again."))
+    return render_error(400, _("This form has expired or is invalid. Please reload the page and try again."))
 
 
 def init_app(app: Flask) -> None:

@@ -123,6 +123,26 @@ def can_reopen_entry(user: Any, entry: Any) -> bool:
     return can_review(user) and entry.state.value == "approved"
 
 
+def can_download_reports(user: Any) -> bool:
+    """The committee, viewers and admins download annual reports (approved data) in any format, for any year."""
+    return _is(user, Role.committee, Role.viewer, Role.admin)
+
+
+def can_include_pending_in_reports(user: Any) -> bool:
+    """Only the committee, who sees submitted entries, may download a provisional report that counts them."""
+    return _is(user, Role.committee)
+
+
+def can_validate_reports(user: Any) -> bool:
+    """The committee records its validation of a year's report (date, minutes, recommendations)."""
+    return _is(user, Role.committee)
+
+
+def can_finalize_reports(user: Any) -> bool:
+    """The committee marks a year's report final, which stores its files for good."""
+    return _is(user, Role.committee)
+
+
 def require(predicate: Callable[[Any], bool]) -> Callable:
     """View decorator: 403 unless predicate(current_user) holds."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -33,9 +33,15 @@ def entry_changed(session: Session, entry: Entry, event: str, note: str = "") ->
         return
     for user in institution_reporters(session, entry.institution_id):
         session.add(Notification(user_id=user.id, event=event, entry_id=entry.id, note=note))
-        with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        with force_locale(_locale(user)):
             subject, body = _entry_mail(entry, event, note)
         queue_mail(session, user.email, subject, body)
+
+
+def _locale(user: User) -> str:
+    from tracker.i18n import LOCALES
+
+    return LOCALES.get(user.language or current_app.config["BABEL_DEFAULT_LOCALE"], "es_PE")
 
 
 def _item_code(entry: Entry) -> str:
@@ -76,11 +82,13 @@ def remind_missing(session: Session, cycle: ReportingCycle, today=None) -> int:
             continue
         for user in institution_reporters(session, institution_id):
             session.add(Notification(user_id=user.id, event="reminder", cycle_id=cycle.id, note=", ".join(missing)))
-            with force_locale(user.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
-                subject = _("Reminder: %(count)d items to report for %(year)s", count=len(missing), year=cycle.year)
+            with force_locale(_locale(user)):
+                subject = ngettext("Reminder: %(num)d item to report for %(year)s", "Reminder: %(num)d items to report for %(year)s",
+                                   len(missing), year=cycle.year)
+                days = days_left(cycle, today)
                 body = "\n".join([
-                    _("The deadline for %(year)s is %(deadline)s (%(days)d days left).", year=cycle.year,
-                      deadline=cycle.deadline.isoformat(), days=days_left(cycle, today)),
+                    _("The deadline for %(year)s is %(deadline)s.", year=cycle.year, deadline=format_date(cycle.deadline, "long")),
+                    ngettext("%(num)d day left.", "%(num)d days left.", days) if days >= 0 else ngettext("%(num)d day late.", "%(num)d days late.", -days),
                     _("Items not yet submitted: %(items)s", items=", ".join(missing)),
                 ])
             queue_mail(session, user.email, subject, body)

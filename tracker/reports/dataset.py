@@ -33,7 +33,7 @@ SECTION_KEYS = ("summary", "actions", "indicators", "peacekeeping", "budget", "c
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text | int | decimal | percent (0..1) | money | date
+    kind: str = "text"  # text | int | year | decimal | percent (0..1) | money | date
 
 
 @dataclass
@@ -168,7 +168,7 @@ def _actions(d: dash.Dashboard) -> Section:
 
 def _indicators(d: dash.Dashboard) -> Section:
     columns = [
-        Column("code", _("Code")), Column("indicator", _("Indicator")), Column("provenance", _("Provenance")), Column("year", _("Year"), "int"),
+        Column("code", _("Code")), Column("indicator", _("Indicator")), Column("provenance", _("Provenance")), Column("year", _("Year"), "year"),
         Column("baseline", _("Baseline"), "decimal"), Column("target", _("Target"), "decimal"), Column("actual", _("Actual"), "decimal"),
         Column("women", _("Women"), "int"), Column("men", _("Men"), "int"), Column("total", _("Total"), "int"),
         Column("status", _("Status")), Column("source", _("Data source")),

@@ -40,10 +40,12 @@ def format_value(value: Any, kind: str, locale: str) -> str:
         return "S/ " + format_decimal(value, format="#,##0.00", locale=locale)
     if isinstance(value, bool):
         return str(value)
+    if kind == "year" and isinstance(value, int):
+        return str(value)
     if isinstance(value, (int, Decimal, float)):
         return format_decimal(value, format="#,##0.####", locale=locale)
     if isinstance(value, datetime):
-        return format_datetime(value, "medium", locale=locale)
+        return format_datetime(value, "medium", tzinfo="UTC", locale=locale) + " UTC"
     if isinstance(value, date):
         return format_date(value, "medium", locale=locale)
     return str(value)

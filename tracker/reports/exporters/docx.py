@@ -16,7 +16,7 @@ from tracker.reports.dataset import ReportDataset, Section, Table
 from tracker.reports.exporters.common import cover_lines, format_value, locale_of, marks, words
 
 RED = RGBColor(0xC0, 0x00, 0x00)
-NUMERIC = {"int", "decimal", "percent", "money"}
+NUMERIC = {"int", "year", "decimal", "percent", "money"}
 
 
 def write(dataset: ReportDataset) -> bytes:

@@ -17,17 +17,20 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
 from tracker.reports.dataset import Column, ReportDataset, Section, Table
-from tracker.reports.exporters.common import cover_lines, format_value, locale_of, marks, words
+from tracker.reports.exporters.common import DRAFT_MARK, cover_lines, format_value, locale_of, marks, words
 
 PAGE = landscape(A4)
 MARGIN = 1.5 * cm
 WIDTH = PAGE[0] - 2 * MARGIN
-NUMERIC = {"int", "decimal", "percent", "money"}
-NARROW = {"int": 1.6 * cm, "decimal": 1.9 * cm, "percent": 2.0 * cm, "money": 2.6 * cm, "date": 2.4 * cm}
+NUMERIC = {"int", "year", "decimal", "percent", "money"}
+NARROW = {"int": 1.5 * cm, "year": 1.2 * cm, "decimal": 1.8 * cm, "percent": 1.8 * cm, "money": 2.6 * cm, "date": 2.4 * cm}
+CELL_SIZE = 7.5
+PADDING = 7
 RED = colors.HexColor("#C00000")
 HEADER_BG = colors.HexColor("#E9ECEF")
 
@@ -36,7 +39,7 @@ def write(dataset: ReportDataset) -> bytes:
     """The report as PDF bytes (A4 landscape)."""
     buffer = io.BytesIO()
     meta, w = dataset.meta, words(dataset)
-    doc = SimpleDocTemplate(
+    doc = _Document(
         buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + 0.4 * cm, bottomMargin=MARGIN,
         title=meta.get("title", ""), author=meta.get("country", ""), subject=f"{meta.get('plan_code')} {meta.get('year')}",
         lang=meta.get("language", "es"),
@@ -46,11 +49,19 @@ def write(dataset: ReportDataset) -> bytes:
     for section in dataset.sections:
         story += _section(section, styles, locale_of(dataset), w)
     header = " · ".join([f"{meta.get('plan_code')} · {meta.get('title', '')}", *marks(dataset)])
-    doc.build(story, canvasmaker=_numbered_canvas(header, w["page"], DRAFT_WATERMARK if not meta.get("final") else ""))
+    doc.build(story, canvasmaker=_numbered_canvas(header, w["page"], DRAFT_MARK if not meta.get("final") else ""))
     return buffer.getvalue()
 
 
-DRAFT_WATERMARK = "BORRADOR / DRAFT"
+class _Document(SimpleDocTemplate):
+    """Adds every section heading to the PDF outline (the reader's bookmarks panel)."""
+
+    def afterFlowable(self, flowable) -> None:  # noqa: N802 (ReportLab's name)
+        title = getattr(flowable, "bookmark_title", None)
+        if title:
+            key = f"s{id(flowable)}"
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(title, key, level=0)
 
 
 # -- text -----------------------------------------------------------------------------------------
@@ -62,7 +73,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", parent=base["Title"], fontName="Helvetica-Bold", fontSize=24, leading=30, alignment=0),
         "mark": ParagraphStyle("mark", parent=body, fontName="Helvetica-Bold", fontSize=22, leading=28, textColor=RED, spaceAfter=10),
-        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontName="Helvetica-Bold", fontSize=15, leading=19, spaceBefore=6, spaceAfter=8),
+        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontName="Helvetica-Bold", fontSize=15, leading=19, spaceBefore=16, spaceAfter=8),
         "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName="Helvetica-Bold", fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=5),
         "body": body,
         "note": ParagraphStyle("note", parent=body, fontName="Helvetica-Oblique"),
@@ -98,7 +109,7 @@ def _cover(dataset: ReportDataset, styles, w: dict[str, str]) -> list:
 
 def _section(section: Section, styles, locale: str, w: dict[str, str]) -> list:
     heading = Paragraph(f'<a name="{section.key}"/>{_text(section.title)}', styles["h1"])
-    heading._bookmark = section.title  # noqa: SLF001 (read by the outline hook below)
+    heading.bookmark_title = section.title
     story: list = [heading]
     story += [Paragraph(_text(p), styles["body"]) for p in section.paragraphs]
     story += [drawing for drawing in (_chart(svg) for svg in section.charts) if drawing is not None]
@@ -148,18 +159,37 @@ def _table(table: Table, styles, locale: str) -> LongTable:
 
 
 def _widths(table: Table) -> list[float]:
-    """Numbers get narrow fixed columns; text columns share the rest by how much they hold."""
-    fixed = {i: NARROW[c.kind] for i, c in enumerate(table.columns) if c.kind in NARROW}
-    weights = {i: _weight(table, c) for i, c in enumerate(table.columns) if i not in fixed}
-    rest = max(WIDTH - sum(fixed.values()), 2 * cm * max(1, len(weights)))
-    total = sum(weights.values()) or 1
-    return [fixed.get(i) or rest * weights[i] / total for i in range(len(table.columns))]
+    """Numbers get narrow columns (wide enough for their header's words); text columns their natural
+    width, shrunk together when the table would be wider than the page."""
+    widths = [_natural(table, c) for c in table.columns]
+    text = [i for i, c in enumerate(table.columns) if c.kind not in NARROW]
+    fixed = sum(w for i, w in enumerate(widths) if i not in text)
+    flexible = sum(widths[i] for i in text)
+    if fixed + flexible > WIDTH and flexible:
+        factor = max(WIDTH - fixed, 2 * cm * len(text)) / flexible
+        for i in text:
+            column = table.columns[i]
+            floor = max(_longest_word(table, column), _word_width(column.label, "Helvetica-Bold"))
+            widths[i] = max(widths[i] * factor, min(widths[i], floor))
+    return widths
 
 
-def _weight(table: Table, column: Column) -> float:
-    lengths = [len(str(row.get(column.key) or "")) for row in table.rows[:200]]
-    average = sum(lengths) / len(lengths) if lengths else 0
-    return min(60.0, max(8.0, average, len(column.label) * 0.8))
+def _natural(table: Table, column: Column) -> float:
+    header = _word_width(column.label, "Helvetica-Bold")
+    if column.kind in NARROW:
+        return max(NARROW[column.kind], header)
+    cells = [str(row.get(column.key) or "") for row in table.rows[:300]]
+    longest = max((stringWidth(text, "Helvetica", CELL_SIZE) for text in cells), default=0.0) + PADDING
+    return min(10 * cm, max(2 * cm, header, _longest_word(table, column), longest))
+
+
+def _longest_word(table: Table, column: Column) -> float:
+    words = (word for row in table.rows[:300] for word in str(row.get(column.key) or "").split())
+    return min(4.5 * cm, max((stringWidth(w, "Helvetica", CELL_SIZE) for w in words), default=0.0) + PADDING)
+
+
+def _word_width(text: str, font: str) -> float:
+    return max((stringWidth(w, font, CELL_SIZE) for w in str(text).split()), default=0.0) + PADDING
 
 
 # -- page furniture -------------------------------------------------------------------------------

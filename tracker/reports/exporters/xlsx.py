@@ -16,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tracker.reports.dataset import ReportDataset, Table, plain
 from tracker.reports.exporters.common import marks, meta_rows, safe_name, tables, words
 
-NUMBER_FORMATS = {"percent": "0.0%", "money": "#,##0.00", "int": "#,##0", "decimal": "#,##0.####", "date": "yyyy-mm-dd"}
+NUMBER_FORMATS = {"percent": "0.0%", "money": "#,##0.00", "int": "#,##0", "year": "0", "decimal": "#,##0.####", "date": "yyyy-mm-dd"}
 BOLD = Font(bold=True)
 
 
@@ -82,7 +82,7 @@ def _cell(value: Any, kind: str) -> Any:
         if isinstance(value, datetime) and value.tzinfo is not None:
             return value.replace(tzinfo=None)  # Excel has no time zones (the meta says UTC)
         return value
-    if kind in ("int", "decimal", "percent", "money"):
+    if kind in ("int", "year", "decimal", "percent", "money"):
         try:
             return Decimal(str(value))
         except ArithmeticError:

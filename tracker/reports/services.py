@@ -1,0 +1,177 @@
+"""Annual report services: build the dataset (a fixed number of queries), record the committee's
+validation, and mark a year final by storing every format in both languages."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from tracker import audit
+from tracker.db import utcnow
+from tracker.domain import ValidationFailed, WorkflowError
+from tracker.i18n import LOCALES
+from tracker.plan.models import Plan
+from tracker.progress.models import ReportingCycle
+from tracker.reports.dataset import ReportDataset, Section, build_annual_report
+from tracker.reports.exporters import FORMATS, export
+from tracker.reports.models import FinalReport, ReportValidation
+
+LANGUAGES = ("es", "en")
+# Builders of extra sections (e.g. the budget), called in the report's language:
+# builder(session, plan, year, include_pending) -> Section | None. They go after peacekeeping.
+SECTION_BUILDERS: list[Callable[[Session, Plan, int, bool], Section | None]] = []
+
+
+def annual_report(
+    session: Session, plan: Plan, year: int, language: str, include_pending: bool = False, final: bool = False,
+    extra_sections: list[Section] | None = None,
+) -> ReportDataset:
+    """The report dataset for a plan and year, with the committee's validation and any extra sections."""
+    validation = get_validation(session, plan.id, year)
+    with force_locale(LOCALES[language]):
+        built = [b(session, plan, year, include_pending) for b in SECTION_BUILDERS]
+    extras = [*(extra_sections or []), *(s for s in built if s is not None)]
+    return build_annual_report(session, plan, year, language, include_pending, final, extras, validation=validation)
+
+
+def get_validation(session: Session, plan_id: int, year: int) -> ReportValidation | None:
+    """The committee's validation of a year's report, if recorded."""
+    return session.scalars(sa.select(ReportValidation).filter_by(plan_id=plan_id, year=year)).one_or_none()
+
+
+def report_years(session: Session, plan: Plan) -> list[int]:
+    """The years with a reporting cycle, newest first."""
+    query = sa.select(ReportingCycle.year).filter_by(plan_id=plan.id).order_by(ReportingCycle.year.desc())
+    return list(session.scalars(query))
+
+
+def has_cycle(session: Session, plan: Plan, year: int) -> bool:
+    return session.scalar(sa.select(sa.func.count()).select_from(ReportingCycle).filter_by(plan_id=plan.id, year=year)) > 0
+
+
+# -- validation -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ValidationInput:
+    validated_on: date | None
+    minutes_reference: str
+    recommendations: str = ""
+    achievements: str = ""
+    challenges: str = ""
+    lessons_learned: str = ""
+
+    def check(self, year: int) -> None:
+        """Raise ValidationFailed unless the date and minutes reference make sense for the year."""
+        errors = []
+        if self.validated_on is None:
+            errors.append(("validated_on", str(_l("Enter the date of the committee's session."))))
+        elif self.validated_on > date.today():
+            errors.append(("validated_on", str(_l("The date cannot be in the future."))))
+        elif self.validated_on.year < year:
+            errors.append(("validated_on", str(_l("The report for %(year)s can be validated only from %(year)s on.", year=year))))
+        if not self.minutes_reference.strip():
+            errors.append(("minutes_reference", str(_l("Enter the reference of the minutes."))))
+        if errors:
+            raise ValidationFailed(errors)
+
+
+def save_validation(session: Session, plan: Plan, year: int, data: ValidationInput, user) -> ReportValidation:
+    """Create or update the committee's validation of a year's report (audited)."""
+    if not has_cycle(session, plan, year):
+        raise WorkflowError(str(_l("%(plan)s has no reporting cycle for %(year)s.", plan=plan.code, year=year)))
+    data.check(year)
+    row = get_validation(session, plan.id, year) or ReportValidation(plan_id=plan.id, year=year)
+    for name in ("validated_on", "minutes_reference", "recommendations", "achievements", "challenges", "lessons_learned"):
+        setattr(row, name, getattr(data, name).strip() if isinstance(getattr(data, name), str) else getattr(data, name))
+    row.updated_by_id, row.updated_at = getattr(user, "id", None), utcnow()
+    session.add(row)
+    session.flush()
+    audit.record(session, "report.validated", actor=user, target=row, plan=plan.code, year=year, minutes=row.minutes_reference)
+    return row
+
+
+# -- final reports --------------------------------------------------------------------------------
+
+
+def reports_folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def final_reports(session: Session, plan_ids: list[int]) -> list[FinalReport]:
+    """Every stored final file of these plans, newest version first."""
+    query = (
+        sa.select(FinalReport).where(FinalReport.plan_id.in_(plan_ids))
+        .order_by(FinalReport.year.desc(), FinalReport.version.desc(), FinalReport.language, FinalReport.format)
+    )
+    return list(session.scalars(query))
+
+
+def finalize(session: Session, plan: Plan, year: int, user) -> list[FinalReport]:
+    """Mark a year's report final: write every format in both languages and store them as a new version.
+
+    Stored files are never rewritten, so later approvals change the live report but not a final one.
+    """
+    if not has_cycle(session, plan, year):
+        raise WorkflowError(str(_l("%(plan)s has no reporting cycle for %(year)s.", plan=plan.code, year=year)))
+    if get_validation(session, plan.id, year) is None:
+        raise WorkflowError(str(_l("Record the committee's validation before marking the report final.")))
+    version = (session.scalar(sa.select(sa.func.max(FinalReport.version)).filter_by(plan_id=plan.id, year=year)) or 0) + 1
+    written: list[Path] = []
+    try:
+        rows = []
+        for language in LANGUAGES:
+            dataset = annual_report(session, plan, year, language, include_pending=False, final=True)
+            rows += [_store(session, dataset, plan, version, fmt, user, written) for fmt in FORMATS]
+        session.flush()
+    except Exception:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    audit.record(session, "report.finalized", actor=user, target=plan, year=year, version=version,
+                 files={f"{r.language}.{r.format}": r.sha256 for r in rows})
+    return rows
+
+
+def _store(session: Session, dataset: ReportDataset, plan: Plan, version: int, fmt: str, user, written: list[Path]) -> FinalReport:
+    """Write one format of a final dataset under a random name and record it with its hash."""
+    data = export(dataset, fmt)
+    stored_name = f"{secrets.token_hex(16)}.{FORMATS[fmt].extension}"
+    path = reports_folder() / stored_name
+    path.write_bytes(data)
+    written.append(path)
+    row = FinalReport(
+        plan_id=plan.id, year=dataset.meta["year"], version=version, language=dataset.meta["language"], format=fmt,
+        stored_name=stored_name, size=len(data), sha256=hashlib.sha256(data).hexdigest(), finalized_by_id=getattr(user, "id", None),
+    )
+    session.add(row)
+    return row
+
+
+def final_path(report: FinalReport) -> Path:
+    return reports_folder() / report.stored_name
+
+
+def read_final(report: FinalReport) -> bytes:
+    """The stored file, checked against its recorded hash (a changed file is refused, not served)."""
+    data = final_path(report).read_bytes()
+    if hashlib.sha256(data).hexdigest() != report.sha256:
+        raise WorkflowError(f"stored report {report.stored_name} does not match its hash")
+    return data
+
+
+def download_name(plan_code: str, year: int, language: str, fmt: str, suffix: str = "") -> str:
+    """A file name such as PE-2021-2025-es.pdf (csv downloads are zips)."""
+    return f"{plan_code}-{year}-{language}{suffix}.{FORMATS[fmt].extension}"

@@ -1,0 +1,140 @@
+"""Annual report pages: list and download reports, the committee's validation, marking a year final."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tracker import permissions
+from tracker.db import db
+from tracker.domain import ValidationFailed, WorkflowError
+from tracker.forms import EmptyForm, apply_errors
+from tracker.i18n import current_language
+from tracker.permissions import require
+from tracker.plan import services as plan_services
+from tracker.plan.models import Plan
+from tracker.progress.models import ReportingCycle
+from tracker.reports import services
+from tracker.reports.exporters import FORMATS, export
+from tracker.reports.forms import ValidationForm
+from tracker.reports.models import FinalReport
+
+bp = Blueprint("reports", __name__)
+
+
+def _plan_or_404(code: str) -> Plan:
+    try:
+        return plan_services.get_plan(db.session, code)
+    except plan_services.NotFound:
+        abort(404)
+
+
+@bp.get("/reports")
+@require(permissions.can_download_reports)
+def index():
+    """Every plan's years with downloads and final versions; the committee validates and finalizes here."""
+    return _render_index(request.args.get("plan"), request.args.get("year", type=int))
+
+
+def _render_index(plan_code: str | None, year: int | None, form: ValidationForm | None = None, status: int = 200):
+    plans = plan_services.list_plans(db.session)
+    plan = next((p for p in plans if p.code == plan_code), plans[0] if plans else None)
+    years = _years_by_plan([p.id for p in plans])
+    year = year or (years[plan.id][0] if plan and years[plan.id] else None)
+    validation = services.get_validation(db.session, plan.id, year) if plan and year else None
+    if form is None and plan and year:
+        form = ValidationForm(obj=validation, formdata=None)
+    finals: dict[tuple[int, int], dict[int, list[FinalReport]]] = defaultdict(lambda: defaultdict(list))
+    for row in services.final_reports(db.session, [p.id for p in plans]):
+        finals[(row.plan_id, row.year)][row.version].append(row)
+    return render_template(
+        "reports/index.html", plans=plans, plan=plan, years=years, year=year, validation=validation, form=form,
+        finals=finals, formats=FORMATS, finalize_form=EmptyForm(), language=current_language(),
+    ), status
+
+
+def _years_by_plan(plan_ids: list[int]) -> dict[int, list[int]]:
+    years: dict[int, list[int]] = defaultdict(list)
+    query = sa.select(ReportingCycle.plan_id, ReportingCycle.year).where(ReportingCycle.plan_id.in_(plan_ids))
+    for plan_id, year in db.session.execute(query.order_by(ReportingCycle.year.desc())):
+        years[plan_id].append(year)
+    return years
+
+
+@bp.get("/reports/<code>/<int:year>.<fmt>")
+@require(permissions.can_download_reports)
+def download(code: str, year: int, fmt: str):
+    """The live report in any format and language; `pending=1` (committee) also counts submitted data."""
+    if fmt not in FORMATS or not 1900 <= year <= 2200:
+        abort(404)
+    language = request.args.get("lang") or current_language()
+    if language not in services.LANGUAGES:
+        abort(404)
+    pending = request.args.get("pending") == "1"
+    if pending and not permissions.can_include_pending_in_reports(current_user):
+        abort(403)
+    plan = _plan_or_404(code)
+    data = export(services.annual_report(db.session, plan, year, language, include_pending=pending), fmt)
+    name = services.download_name(plan.code, year, language, fmt, "-provisional" if pending else "")
+    return send_file(io.BytesIO(data), mimetype=FORMATS[fmt].mimetype, as_attachment=True, download_name=name)
+
+
+@bp.post("/reports/<code>/<int:year>/validation")
+@require(permissions.can_validate_reports)
+def save_validation(code: str, year: int):
+    """The committee records (or corrects) its validation of the year's report."""
+    plan = _plan_or_404(code)
+    form = ValidationForm()
+    if form.validate_on_submit():
+        try:
+            services.save_validation(db.session, plan, year, form.to_input(), current_user)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except WorkflowError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("The committee's validation for %(year)s was saved.", year=year), "success")
+            return redirect(url_for("reports.index", plan=plan.code, year=year))
+    db.session.rollback()
+    return _render_index(plan.code, year, form, 400)
+
+
+@bp.post("/reports/<code>/<int:year>/finalize")
+@require(permissions.can_finalize_reports)
+def finalize(code: str, year: int):
+    """Store the year's report in every format and both languages as a new final version."""
+    plan = _plan_or_404(code)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        rows = services.finalize(db.session, plan, year, current_user)
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("The report for %(year)s is final (version %(version)d).", year=year, version=rows[0].version), "success")
+    return redirect(url_for("reports.index", plan=plan.code, year=year))
+
+
+@bp.get("/reports/final/<int:report_id>")
+@require(permissions.can_download_reports)
+def final(report_id: int):
+    """A stored final report file, exactly as it was when the year was marked final."""
+    row = db.session.get(FinalReport, report_id)
+    if row is None:
+        abort(404)
+    try:
+        data = services.read_final(row)
+    except (OSError, WorkflowError) as exc:
+        current_app.logger.error("final report %s cannot be served: %s", row.id, exc)
+        abort(500)
+    plan_code = db.session.scalar(sa.select(Plan.code).filter_by(id=row.plan_id))
+    name = services.download_name(plan_code, row.year, row.language, row.format, f"-final-v{row.version}")
+    return send_file(io.BytesIO(data), mimetype=FORMATS[row.format].mimetype, as_attachment=True, download_name=name)
