@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup db seed demo translations translations-update clean
+.PHONY: run test setup db seed demo chromium translations translations-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,15 @@ run: demo
 	@echo "Serving NAP Tracker on http://$(HOST):$(PORT)"
 	$(BIN)/tracker run --host $(HOST) --port $(PORT)
 
+# Browser tests drive Debian's Chromium; installed here when missing and running as root.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		(apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)); \
+	fi
+
 # The suite runs on SQLite; when TRACKER_TEST_DATABASE_URL is set it runs a second time on that database.
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	env -u TRACKER_TEST_DATABASE_URL $(BIN)/pytest -q
 	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
 		echo "Running the suite again on $$TRACKER_TEST_DATABASE_URL"; \

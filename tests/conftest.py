@@ -18,6 +18,8 @@ from tracker.extensions import limiter
 from tracker.models import load_all
 from tracker.plan.loader import PERU_SEED, import_plan, read_plan_file
 
+pytest_plugins = ["e2e.browser"]
+
 PASSWORD = "Correct-Horse-Battery-Staple-42"
 ROLE_INSTITUTION = {Role.reporter: "MGP", Role.committee: "CIG-MINDEF", Role.viewer: None, Role.admin: None}
 

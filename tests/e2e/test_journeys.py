@@ -1,0 +1,151 @@
+"""The real journeys, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import PASSWORD
+from browser import YEAR, login, shot
+from tracker.auth.models import Role
+
+pytestmark = pytest.mark.e2e
+from tracker.db import db
+from tracker.progress.models import Entry, EntryState, Evidence
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _entry_state(app):
+    with app.app_context():
+        return db.session.scalars(sa.select(Entry.state)).one()
+
+
+def test_navy_reporter_reports_an_indicator(app, make_user, new_page, open_cycle, tmp_path):
+    _, email = make_user(Role.reporter, institution="MGP")
+    evidence = tmp_path / "constancia.pdf"
+    evidence.write_bytes(PDF)
+    page = new_page()
+    login(page, email)
+    assert page.locator("html").get_attribute("lang") == "es"
+    page.goto(f"/plans/PE-2021/report/{YEAR}")
+    page.locator('a[href$="/indicators/IND-PAR-2"]').click()
+    page.fill("#women", "26")
+    page.fill("#men", "179")
+    page.fill("#narrative", "Despliegue en MINUSCA")
+    page.set_input_files("#evidence", str(evidence))
+    shot(page, "entry-form-es")
+    page.locator("button[name=save]").click()
+    assert _entry_state(app) == EntryState.draft
+    page.locator('a[href$="/indicators/IND-PAR-2"]').click()
+    assert page.input_value("#women") == "26"
+    page.locator("button[name=send]").click()
+    assert _entry_state(app) == EntryState.submitted
+    with app.app_context():
+        assert db.session.scalars(sa.select(Evidence.original_name)).one() == "constancia.pdf"
+    shot(page, "worklist-es")
+
+
+def test_return_fix_resubmit_approve_changes_the_dashboard(app, make_user, new_page, open_cycle):
+    _, navy_email = make_user(Role.reporter, institution="MGP")
+    _, committee_email = make_user(Role.committee)
+    navy, committee = new_page(), new_page()
+    login(navy, navy_email)
+    navy.goto(f"/plans/PE-2021/report/{YEAR}/actions/PAR-1")
+    navy.select_option("#action_status", "completed")
+    navy.fill("#done", "Curso de Operaciones de Paz con 12 mujeres")
+    navy.locator("button[name=send]").click()
+    entry_id = _entry_id(app)
+
+    login(committee, committee_email)
+    committee.goto(f"/dashboard?year={YEAR}&pillar=PAR")
+    before = committee.locator(".measure-actions strong").first.inner_text()
+    committee.goto(f"/entries/{entry_id}")
+    committee.fill("#note", "Indique el número de participantes por sexo")
+    committee.locator(f'form[action$="/entries/{entry_id}/return"] button').click()
+    assert _entry_state(app) == EntryState.returned
+
+    navy.goto(f"/plans/PE-2021/report/{YEAR}")
+    assert "Indique el número de participantes por sexo" in navy.content()
+    navy.locator('a[href$="/actions/PAR-1"]').click()
+    navy.fill("#done", "Curso de Operaciones de Paz: 12 mujeres y 30 hombres")
+    navy.locator("button[name=send]").click()
+    assert _entry_state(app) == EntryState.submitted
+
+    committee.goto(f"/entries/{entry_id}")
+    committee.locator(f'form[action$="/entries/{entry_id}/approve"] button').click()
+    assert _entry_state(app) == EntryState.approved
+    committee.goto(f"/dashboard?year={YEAR}&pillar=PAR")
+    after = committee.locator(".measure-actions strong").first.inner_text()
+    assert (_digits(before), _digits(after)) == ("0", "33")
+    shot(committee, "dashboard-es")
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _entry_id(app) -> int:
+    with app.app_context():
+        return db.session.scalars(sa.select(Entry.id)).one()
+
+
+def test_budget_item_changes_compliance(app, make_user, new_page, open_cycle):
+    _, navy_email = make_user(Role.reporter, institution="MGP")
+    _, committee_email = make_user(Role.committee)
+    navy, committee = new_page(), new_page()
+    login(committee, committee_email)
+    committee.goto(f"/plans/PE-2021/budget/{YEAR}/compliance")
+    assert _digits(committee.locator("#compliance-share").inner_text()) == "0"
+    login(navy, navy_email)
+    navy.goto(f"/plans/PE-2021/budget/{YEAR}")
+    navy.select_option("#stage", "included_pia")
+    for field, value in {"#pliego": "026", "#unidad_ejecutora": "001", "#meta_presupuestal": "0012", "#pia": "150000", "#pim": "180000", "#devengado": "60000"}.items():
+        navy.fill(field, value)
+    navy.locator("button[name=send]").click()
+    committee.goto(f"/entries/{_entry_id(app)}")
+    committee.locator('form[action$="/approve"] button').click()
+    committee.goto(f"/plans/PE-2021/budget/{YEAR}/compliance")
+    share = committee.locator("#compliance-share").inner_text()
+    assert _digits(share) != "0" and "S/ 180,000.00" in committee.content()
+    shot(committee, "budget-compliance-es")
+
+
+def test_switch_to_english(app, make_user, new_page, open_cycle):
+    _, email = make_user(Role.viewer)
+    page = new_page()
+    login(page, email)
+    assert page.locator("html").get_attribute("lang") == "es"
+    page.locator('form[action$="/language/en"] button').click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto("/plans/PE-2021")
+    assert "From Acceptance to Inclusion" in page.locator("h1").inner_text()
+    assert "Country data" in page.content()
+    shot(page, "plan-en")
+
+
+def test_bad_input_keeps_values_and_large_upload_is_refused(app, make_user, new_page, open_cycle, tmp_path):
+    app.config["MAX_UPLOAD_MB"] = 1
+    try:
+        _, email = make_user(Role.reporter, institution="MGP")
+        page = new_page()
+        login(page, email)
+        page.goto(f"/plans/PE-2021/report/{YEAR}/indicators/IND-PAR-2")
+        page.fill("#women", "-3")
+        page.fill("#men", "10")
+        page.fill("#narrative", "texto que no debe perderse")
+        page.locator("button[name=save]").click()
+        assert page.input_value("#women") == "-3" and page.input_value("#narrative") == "texto que no debe perderse"
+        assert page.locator(".invalid-feedback").count() >= 1
+        big = tmp_path / "grande.pdf"
+        big.write_bytes(PDF + b"0" * (1024 * 1024 + 10))
+        page.fill("#women", "3")
+        page.set_input_files("#evidence", str(big))
+        page.locator("button[name=save]").click()
+        assert "grande.pdf" in page.content() and page.input_value("#women") == "3"
+        shot(page, "entry-errors-es")
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(Entry)) == 0
+    finally:
+        app.config["MAX_UPLOAD_MB"] = 10
