@@ -31,13 +31,13 @@ from tracker.labels import choices, label
 from tracker.plan.models import Action, Indicator, Institution
 from tracker.progress import services
 from tracker.progress.forms import indicator_fields
-from tracker.progress.models import ActionStatus, Entry, EntryKind, ReportingCycle
+from tracker.progress.models import ActionStatus, Entry, EntryKind, EntryState, ReportingCycle
 from tracker.progress.workflow import EDITABLE_STATES
 
 FORMAT = "nap-tracker-bulk-1"
 META_SHEET = "_meta"
 MAX_ROWS = 5000  # per sheet; a worklist has tens of rows
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # guards against zip bombs before openpyxl reads anything
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # guards against zip bombs before openpyxl reads anything
 MAX_NUMBER = Decimal(10) ** 14  # the entry columns hold Numeric(18, 4)
 TEXT_LIMITS = {"data_source": 2000}  # other text columns: 20,000 characters, like the entry form
 TEXT_LIMIT = 20000
@@ -182,7 +182,7 @@ def _describe(work: services.WorkItem, editable: bool) -> dict[str, Any]:
         state = _("Not started")
     elif not editable:
         state = _("%(state)s: cannot be changed here", state=label(entry.state))
-    elif entry.review_note and entry.state.value == "returned":
+    elif entry.review_note and entry.state == EntryState.returned:
         state = f"{label(entry.state)}: {entry.review_note}"
     else:
         state = label(entry.state)
@@ -216,7 +216,9 @@ def _cell_value(entry: Entry, key: str) -> Any:
         return label(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    return value or None
+    if isinstance(value, str):
+        return value or None
+    return value
 
 
 def _add_validations(sheet: Worksheet, kind: EntryKind, last_row: int) -> None:
@@ -358,63 +360,90 @@ def _yes_no_words() -> dict[str, bool]:
 
 def parse_upload(session: Session, cycle: ReportingCycle, institution: Institution, data: bytes) -> Preview:
     """Read a filled template; raise ValidationFailed for an unusable file, else one error per bad row."""
-    workbook = _open_workbook(data)
-    try:
-        sheets = _template_sheets(workbook, cycle, institution)
-        context = _Context.load(session, cycle, institution)
-        rows = [row for kind, sheet in sheets.items() for row in _parse_sheet(sheet, kind, context)]
-    finally:
-        workbook.close()
+    upload = _read_workbook(data)
+    _check_template(upload.meta, cycle, institution)
+    context = _Context.load(session, cycle, institution)
+    rows = [_parse_row(kind, number, raw, context) for kind, cells in upload.rows.items() for number, raw in cells]
     _flag_duplicates(rows)
     return Preview(rows)
 
 
-def _open_workbook(data: bytes) -> openpyxl.Workbook:
-    """Open the bytes as a workbook, refusing anything that is not a reasonably sized .xlsx."""
-    not_excel = _file_error(_("The file is not an Excel workbook (.xlsx). Download the template and fill it in."))
+@dataclass
+class _Upload:
+    """Everything read from the file: the hidden sheet's keys and the non-empty rows of each sheet."""
+
+    meta: dict[str, str]
+    rows: dict[EntryKind, list[tuple[int, dict[str, Any]]]]
+
+
+def _not_excel() -> ValidationFailed:
+    return _file_error(_("The file is not an Excel workbook (.xlsx). Download the template and fill it in."))
+
+
+def _not_template() -> ValidationFailed:
+    return _file_error(_("This workbook is not the NAP Tracker template. Download the template from your worklist and fill it in."))
+
+
+def _read_workbook(data: bytes) -> _Upload:
+    """Read the values the checks need, once; any failure of the reader means the file is not a workbook."""
+    _check_archive(data)
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - an untrusted file breaks the reader in many ways; all mean "not a workbook"
+        raise _not_excel() from None
+    try:
+        meta = _read_meta(workbook)
+        rows = {kind: _read_rows(workbook, meta.get(kind.value), kind) for kind in (EntryKind.indicator, EntryKind.action)}
+    except ValidationFailed:
+        raise
+    except Exception:  # noqa: BLE001 - read-only sheets are parsed lazily, so reading rows can fail too
+        raise _not_excel() from None
+    finally:
+        workbook.close()
+    return _Upload(meta, rows)
+
+
+def _check_archive(data: bytes) -> None:
+    """An .xlsx is a zip: refuse other files, and archives that would unpack to a huge size (zip bombs)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                raise _file_error(_("The workbook is too large to read."))
-    except zipfile.BadZipFile:
-        raise not_excel from None
-    try:
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - an untrusted file can break the reader in many ways; all mean "not a workbook"
-        raise not_excel from None
+            size = sum(info.file_size for info in archive.infolist())
+    except Exception:  # noqa: BLE001 - BadZipFile, and OSError/ValueError for damaged archives
+        raise _not_excel() from None
+    if size > MAX_UNZIPPED_BYTES:
+        raise _file_error(_("The workbook is too large to read."))
 
 
-def _template_sheets(workbook: openpyxl.Workbook, cycle: ReportingCycle, institution: Institution) -> dict[EntryKind, Worksheet]:
-    """The indicator and action sheets, once the hidden sheet says this is the template for this cycle."""
-    not_template = _file_error(_("This workbook is not the NAP Tracker template. Download the template from your worklist and fill it in."))
+def _read_meta(workbook: openpyxl.Workbook) -> dict[str, str]:
     if META_SHEET not in workbook.sheetnames:
-        raise not_template
-    meta = {str(k): str(v) for k, v, *_rest in workbook[META_SHEET].iter_rows(max_row=20, max_col=2, values_only=True) if k is not None}
+        raise _not_template()
+    cells = workbook[META_SHEET].iter_rows(max_row=20, max_col=2, values_only=True)
+    meta = {str(row[0]): str(row[1]) for row in cells if len(row) == 2 and row[0] is not None}
     if meta.get("format") != FORMAT:
-        raise not_template
+        raise _not_template()
+    return meta
+
+
+def _read_rows(workbook: openpyxl.Workbook, title: str | None, kind: EntryKind) -> list[tuple[int, dict[str, Any]]]:
+    """The sheet's rows that have something in a fill column, as {column key: cell value}, with their row number."""
+    if title not in workbook.sheetnames:
+        raise _not_template()
+    columns = COLUMNS[kind]
+    rows = []
+    for number, cells in enumerate(workbook[title].iter_rows(min_row=2, max_col=len(columns), values_only=True), start=2):
+        raw = dict(zip((c.key for c in columns), (*cells, *[None] * len(columns))))
+        if any(_blank(raw[c.key]) is not None for c in columns if c.fill):
+            rows.append((number, raw))
+            if len(rows) > MAX_ROWS:
+                raise _file_error(_("The sheet %(sheet)s has more than %(max)d filled-in rows.", sheet=title, max=MAX_ROWS))
+    return rows
+
+
+def _check_template(meta: dict[str, str], cycle: ReportingCycle, institution: Institution) -> None:
+    """The hidden sheet must name this plan, year and institution: a template of another year is refused."""
     if (meta.get("plan"), meta.get("year"), meta.get("institution")) != (cycle.plan.code, str(cycle.year), institution.code):
         raise _file_error(_("This template is for another plan, year or institution. Download the template of %(plan)s %(year)s from your worklist.",
                             plan=cycle.plan.code, year=cycle.year))
-    sheets = {}
-    for kind in (EntryKind.indicator, EntryKind.action):
-        title = meta.get(kind.value)
-        if title not in workbook.sheetnames:
-            raise not_template
-        sheets[kind] = workbook[title]
-    return sheets
-
-
-def _parse_sheet(sheet: Worksheet, kind: EntryKind, context: _Context) -> list[PreviewRow]:
-    columns = COLUMNS[kind]
-    rows = []
-    for number, cells in enumerate(sheet.iter_rows(min_row=2, max_col=len(columns), values_only=True), start=2):
-        if number > MAX_ROWS + 1:
-            raise _file_error(_("The sheet %(sheet)s has more than %(max)d rows.", sheet=sheet.title, max=MAX_ROWS))
-        raw = dict(zip((c.key for c in columns), (*cells, *[None] * len(columns))))
-        row = _parse_row(kind, number, raw, context)
-        if row is not None:
-            rows.append(row)
-    return rows
 
 
 def _blank(value: Any) -> Any:
@@ -425,13 +454,10 @@ def _blank(value: Any) -> Any:
     return value
 
 
-def _parse_row(kind: EntryKind, number: int, raw: dict[str, Any], context: _Context) -> PreviewRow | None:
-    """One row checked against the worklist and the entry rules; None when its fill cells are empty."""
-    columns = COLUMNS[kind]
-    filled = {c.key: _blank(raw.get(c.key)) for c in columns if c.fill}
+def _parse_row(kind: EntryKind, number: int, raw: dict[str, Any], context: _Context) -> PreviewRow:
+    """One filled-in row checked against the worklist and the entry rules."""
+    filled = {c.key: _blank(raw.get(c.key)) for c in COLUMNS[kind] if c.fill}
     filled = {k: v for k, v in filled.items() if v is not None}
-    if not filled:
-        return None
     code = str(_blank(raw.get("code")) or "")[:40]
     row = PreviewRow(kind, number, code, values=[(_title(kind, k), _shown(v)) for k, v in filled.items()])
     work = context.assigned[kind].get(code)

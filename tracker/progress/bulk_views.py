@@ -160,8 +160,7 @@ def bulk_import(code: str, year: int):
         else:
             token = _store(data, cycle) if preview.good else None
     status = 400 if request.method == "POST" and preview is None else 200
-    return render_template("progress/import.html", plan=cycle.plan, cycle=cycle, form=form, preview=preview, token=token,
-                           confirm_form=EmptyForm()), status
+    return render_template("progress/import.html", plan=cycle.plan, cycle=cycle, form=form, preview=preview, token=token), status
 
 
 @bp.post("/plans/<code>/report/<int:year>/import/<token>")
