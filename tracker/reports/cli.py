@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -54,7 +55,7 @@ def annual(plan_code: str, year: str | None, fmt: str, lang: str, output: str | 
         raise click.ClickException(f"no plan has the code {plan_code!r} (see `tracker plan list`)") from None
     steps = ["build", "write", "save"]
     data = b""
-    with click.progressbar(steps, label=f"{plan.code} {number} ({fmt}, {lang})", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(steps, label=f"{plan.code} {number} ({fmt}, {lang})", file=sys.stderr) as bar:
         for step in bar:
             if step == "build":
                 dataset = services.annual_report(db.session, plan, number, lang, include_pending=pending)
