@@ -69,6 +69,8 @@ class Config:
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
     DEMO_ACCOUNTS = False
+    # Behind a reverse proxy (nginx...): how many proxies set X-Forwarded-For / -Proto. 0 = none.
+    PROXY_HOPS = _env_int("PROXY_HOPS", 0)
     MAIL_OUTBOX_FOLDER = Path(_env("MAIL_OUTBOX_FOLDER", str(INSTANCE_PATH / "outbox")))
     MAIL_FROM = _env("MAIL_FROM", "NAP Tracker <no-reply@localhost>")
     SMTP_HOST = _env("SMTP_HOST")  # unset: e-mails are written to MAIL_OUTBOX_FOLDER

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -40,6 +41,10 @@ def add_hsts(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    hops = int(app.config.get("PROXY_HOPS", 0))
+    if hops:
+        # Real client addresses for throttling and the audit log, and HTTPS detection, behind a proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.after_request(add_security_headers)
     if app.config.get("SESSION_COOKIE_SECURE"):
         app.after_request(add_hsts)

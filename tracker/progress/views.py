@@ -206,8 +206,17 @@ def show_entry(entry_id: int):
     )
 
 
-def _workflow_step(entry_id: int, step, needs_text: str | None = None):
+def _may_act(entry: Entry, reviewer_step: bool) -> bool:
+    """Who may attempt a step at all (the state is checked by the service, with a clear message)."""
+    if reviewer_step:
+        return permissions.can_review(current_user)
+    return permissions.can_edit_for_institution(current_user, entry.institution_id)
+
+
+def _workflow_step(entry_id: int, step, needs_text: str | None = None, reviewer_step: bool = False):
     entry = _entry_or_404(entry_id)
+    if not _may_act(entry, reviewer_step):
+        abort(403)
     form = {"note": NoteForm(), "reason": ReasonForm()}.get(needs_text) or EmptyForm()
     if not form.validate_on_submit():
         for errors in getattr(form, "errors", {}).values():
@@ -244,17 +253,17 @@ def withdraw_entry(entry_id: int):
 
 @bp.post("/entries/<int:entry_id>/approve")
 def approve_entry(entry_id: int):
-    return _workflow_step(entry_id, services.approve_entry)
+    return _workflow_step(entry_id, services.approve_entry, reviewer_step=True)
 
 
 @bp.post("/entries/<int:entry_id>/return")
 def return_entry(entry_id: int):
-    return _workflow_step(entry_id, services.return_entry, "note")
+    return _workflow_step(entry_id, services.return_entry, "note", reviewer_step=True)
 
 
 @bp.post("/entries/<int:entry_id>/reopen")
 def reopen_entry(entry_id: int):
-    return _workflow_step(entry_id, services.reopen_entry, "reason")
+    return _workflow_step(entry_id, services.reopen_entry, "reason", reviewer_step=True)
 
 
 @bp.get("/entries/<int:entry_id>/evidence/<int:evidence_id>")
