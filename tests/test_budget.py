@@ -180,3 +180,16 @@ def test_dashboard_shows_budget_compliance(app, navy, committee):
     share = _compliance(app).result.share
     page = committee.get(f"/dashboard?year={YEAR}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert f'<strong id="budget-compliance">{round(share * 100)}%</strong>' in page
+
+
+def test_annual_report_budget_section(app, navy, committee):
+    import json
+
+    _save(navy, {**GOOD, "external_support-0-donor": "Canadá", "external_support-0-amount": "5000", "external_support-0-currency": "CAD"}, send=True)
+    entry = _entry(app)
+    committee.post_form(f"/entries/{entry.id}/approve", token_from=f"/entries/{entry.id}")
+    report = json.loads(committee.get(f"/reports/PE-2021/{YEAR}.json?lang=en").get_data(as_text=True))
+    budget = next(s for s in report["sections"] if s["key"] == "budget")
+    rows = {r["institution"].split(" ")[0]: r for r in budget["tables"][0]["rows"]}
+    assert (rows["MGP"]["pim"], rows["MGP"]["complies"], rows["EP"]["complies"]) == ("180000.50", "Yes", "No")
+    assert budget["tables"][1]["rows"][0]["donor"] == "Canadá"

@@ -98,7 +98,7 @@ def test_json_matches_the_dashboard(app, approved, committee):
     doc = json.loads(response.data)
     assert doc["meta"]["language"] == "en" and doc["meta"]["year"] == YEAR and doc["meta"]["final"] is False
     sections = {s["key"]: s for s in doc["sections"]}
-    assert list(sections) == ["summary", "actions", "indicators", "peacekeeping", "completeness", "validation", "annex"]
+    assert list(sections) == ["summary", "actions", "indicators", "peacekeeping", "budget", "completeness", "validation", "annex"]
     pillars = sections["summary"]["tables"][0]
     assert pillars["key"] == "pillars" and {"key", "label", "kind"} == set(pillars["columns"][0])
     par = next(r for r in pillars["rows"] if r["pillar"] == "Participation")
@@ -178,8 +178,8 @@ def test_pdf_renders_spanish_characters_and_currency(app, peru):
     from tracker.reports.exporters import pdf
 
     dataset = _dataset(app, language="es")
-    extra = Section("budget", "Presupuesto", ["Participación de la niña en el año: € 10 y S/ 25"],
-                    [Table("budget", "Ejecución", [Column("name", "Institución"), Column("pim", "PIM", "money")], [{"name": "Señal", "pim": Decimal("1234.5")}])])
+    extra = Section("extra", "Presupuesto", ["Participación de la niña en el año: € 10 y S/ 25"],
+                    [Table("extra_table", "Ejecución", [Column("name", "Institución"), Column("pim", "PIM", "money")], [{"name": "Señal", "pim": Decimal("1234.5")}])])
     dataset = ReportDataset(dataset.meta, [*dataset.sections[:4], extra, *dataset.sections[4:]])
     text = _pdf_text(pdf.write(dataset))
     for expected in ("Participación", "niña", "€ 10", "S/ 25", "Señal", "S/ 1,234.50", "Presupuesto"):
@@ -187,18 +187,18 @@ def test_pdf_renders_spanish_characters_and_currency(app, peru):
 
 
 def test_writers_handle_any_extra_section(app, peru):
-    """The budget (or any other) section passed through `extra_sections` is written by every writer."""
+    """Any section passed through `extra_sections` is written by every writer."""
     from tracker.reports.dataset import Column, Section, Table
 
-    extra = Section("budget", "Budget", ["Budget note"], [Table("budget_lines", "Budget by institution", [
+    extra = Section("extra", "Extra", ["Extra note"], [Table("budget_lines", "Budget by institution", [
         Column("institution", "Institution"), Column("pim", "PIM", "money"), Column("rate", "Execution", "percent"), Column("as_of", "As of", "date"),
     ], [{"institution": "MGP", "pim": Decimal("1000.00"), "rate": Decimal("0.5"), "as_of": date(2025, 12, 31)}])])
     with app.test_request_context():
         dataset = services.annual_report(db.session, _plan(), YEAR, "en", extra_sections=[extra])
         outputs = {fmt: export(dataset, fmt) for fmt in FORMATS}
-    assert [s.key for s in dataset.sections].index("budget") == 4
+    assert [s.key for s in dataset.sections].index("extra") == 5  # after the budget section
     doc = json.loads(outputs["json"])
-    assert doc["sections"][4]["tables"][0]["rows"] == [{"institution": "MGP", "pim": "1000", "rate": "0.5", "as_of": "2025-12-31"}]
+    assert doc["sections"][5]["tables"][0]["rows"] == [{"institution": "MGP", "pim": "1000", "rate": "0.5", "as_of": "2025-12-31"}]
     assert "budget_lines.csv" in zipfile.ZipFile(io.BytesIO(outputs["csv"])).namelist()
     sheet = load_workbook(io.BytesIO(outputs["xlsx"]))["Budget by institution"]
     assert sheet["B2"].value == 1000 and sheet["B2"].number_format == "#,##0.00" and sheet["D2"].value.year == 2025

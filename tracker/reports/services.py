@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import sqlalchemy as sa
 from flask import current_app
@@ -27,20 +26,19 @@ from tracker.reports.exporters import FORMATS, export
 from tracker.reports.models import FinalReport, ReportValidation
 
 LANGUAGES = ("es", "en")
-# Builders of extra sections (e.g. the budget), called in the report's language:
-# builder(session, plan, year, include_pending) -> Section | None. They go after peacekeeping.
-SECTION_BUILDERS: list[Callable[[Session, Plan, int, bool], Section | None]] = []
 
 
 def annual_report(
     session: Session, plan: Plan, year: int, language: str, include_pending: bool = False, final: bool = False,
     extra_sections: list[Section] | None = None,
 ) -> ReportDataset:
-    """The report dataset for a plan and year, with the committee's validation and any extra sections."""
+    """The report dataset for a plan and year, with the budget section, the committee's validation and any extras."""
+    from tracker.budget.report import budget_section
+
     validation = get_validation(session, plan.id, year)
     with force_locale(LOCALES[language]):
-        built = [b(session, plan, year, include_pending) for b in SECTION_BUILDERS]
-    extras = [*(extra_sections or []), *(s for s in built if s is not None)]
+        budget = budget_section(session, plan, year, include_pending)
+    extras = [budget, *(extra_sections or [])]
     return build_annual_report(session, plan, year, language, include_pending, final, extras, validation=validation)
 
 
