@@ -53,7 +53,7 @@ test: $(VENV)/.installed-dev chromium
 # Extract the strings to translate and merge them into the catalogs (then translate and `make translations`).
 translations-update: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract -F tracker/translations/babel.cfg -k _l -k lazy_gettext -o tracker/translations/messages.pot --no-location --sort-output --ignore-dirs='.* .venv node_modules' .
-	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching --ignore-obsolete
 
 translations: $(VENV)/.installed-dev
 	$(BIN)/pybabel compile -d tracker/translations --statistics
