@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from contextlib import contextmanager
@@ -81,11 +82,16 @@ def session(ctx):
     return db.session
 
 
+@functools.cache
+def _peru_file():
+    return read_plan_file(PERU_SEED)  # parsed once per run; the models are immutable
+
+
 @pytest.fixture
 def peru(app):
     """Peru's 2021 plan, seeded from the real seed file."""
     with app.app_context():
-        result = import_plan(db.session, read_plan_file(PERU_SEED))
+        result = import_plan(db.session, _peru_file())
         db.session.commit()
     return result
 
