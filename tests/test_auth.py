@@ -5,12 +5,10 @@ from __future__ import annotations
 import html
 import re
 import time
-from types import SimpleNamespace
 
 import limits.storage.memory
 import pytest
 import sqlalchemy as sa
-from flask import session as flask_session
 from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from limits import parse_many

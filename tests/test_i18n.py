@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from gettext import GNUTranslations
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa

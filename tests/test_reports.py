@@ -263,7 +263,7 @@ def test_who_may_download(app, navy, login_as):
     assert viewer.get(f"{URL}.exe").status_code == 404 and viewer.get(f"/reports/NOPE/{YEAR}.pdf").status_code == 404
     page = viewer.get("/reports").get_data(as_text=True)
     assert 'href="/reports"' in page and str(YEAR) in page and "/finalize" not in page and "minutes_reference" not in page
-    assert 'href="/reports"' not in navy.get(f"/plans/PE-2021").get_data(as_text=True)
+    assert 'href="/reports"' not in navy.get("/plans/PE-2021").get_data(as_text=True)
 
 
 def test_only_the_committee_validates_and_finalizes(app, navy, login_as):

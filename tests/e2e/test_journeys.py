@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from conftest import PASSWORD
 from browser import YEAR, login, shot
 from tracker.auth.models import Role
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from tracker import status as st
 from tracker.budget.models import AMOUNTS, BudgetItem

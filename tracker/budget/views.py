@@ -12,13 +12,12 @@ from tracker.budget import queries, services
 from tracker.budget.forms import BudgetForm, CsvImportForm
 from tracker.budget.models import AMOUNTS, LINE_FIELDS, BudgetStage
 from tracker.db import db
-from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
-from tracker.forms import apply_errors
+from tracker.domain import PermissionDenied, WorkflowError
 from tracker.permissions import require
 from tracker.plan import services as plan_services
 from tracker.plan.models import Institution
 from tracker.progress import services as progress
-from tracker.progress import uploads
+from tracker.progress import entry_forms, uploads
 
 bp = Blueprint("budget", __name__, url_prefix="/plans/<code>/budget")
 
@@ -79,33 +78,20 @@ def item(code: str, year: int):
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
     form = BudgetForm()
     form.actions.choices = [(a.code, a.code) for a in progress.assigned_items(db.session, plan.id, institution.id)[1]]
-    conflict = None
+    outcome = entry_forms.Outcome()
     if request.method == "GET" and entry is not None:
         _fill(form, services.input_from_entry(entry), entry.version)
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        try:
-            files = uploads.check_uploads(request.files.getlist(form.evidence.name))
-            saved = services.save_budget_item(db.session, current_user, cycle, institution, _form_input(form), version, submit=form.send.data)
-            uploads.store_evidence(db.session, current_user, saved, files)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        except progress.ConflictError as exc:
-            db.session.rollback()
-            conflict = exc
-            form.version.data = str(exc.entry.version)
-        except (WorkflowError, PermissionDenied) as exc:
-            db.session.rollback()
-            flash(str(exc) or _("This entry cannot be changed."), "danger")
-            return redirect(url_for("progress.worklist", code=plan.code, year=year))
-        else:
-            db.session.commit()
-            flash(_("Budget item submitted to the Gender Equality Committee.") if form.send.data else _("Draft saved."), "success")
-            return redirect(url_for("budget.item", code=plan.code, year=year))
-    status = 409 if conflict else (400 if request.method == "POST" else 200)
-    return render_template("budget/item.html", plan=plan, cycle=cycle, entry=entry, form=form, conflict=conflict,
-                           import_form=CsvImportForm()), status
+        outcome = entry_forms.save_entry_form(
+            form,
+            lambda version: services.save_budget_item(db.session, current_user, cycle, institution, _form_input(form), version, submit=form.send.data),
+            done_url=url_for("budget.item", code=plan.code, year=year),
+            back_url=url_for("progress.worklist", code=plan.code, year=year),
+        )
+        if outcome.response:
+            return outcome.response
+    return render_template("budget/item.html", plan=plan, cycle=cycle, entry=entry, form=form, conflict=outcome.conflict,
+                           import_form=CsvImportForm()), (outcome.status() if request.method == "POST" else 200)
 
 
 @bp.post("/<int:year>/import")

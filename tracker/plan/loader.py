@@ -6,9 +6,7 @@ Import is idempotent: every item is upserted by its natural key (plan code, item
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 

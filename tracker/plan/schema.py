@@ -13,7 +13,6 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from tracker.plan.models import (
-    ResponsibilityRole,
     Direction,
     Frequency,
     InstitutionKind,

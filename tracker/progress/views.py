@@ -16,7 +16,7 @@ from tracker.permissions import require
 from tracker.plan import services as plan_services
 from tracker.plan.models import Action, Indicator, Plan
 from tracker.budget import services as budget_services
-from tracker.progress import notifications, queries, services, uploads
+from tracker.progress import entry_forms, notifications, queries, services, uploads
 from tracker.progress.forms import (
     ActionEntryForm,
     BulkReviewForm,
@@ -148,36 +148,24 @@ def _entry_page(plan: Plan, cycle: ReportingCycle, item, kind: EntryKind):
     if entry is not None and not permissions.can_edit_entry(current_user, entry):
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
     form = build_indicator_form(item) if kind == EntryKind.indicator else ActionEntryForm()
-    conflict = None
+    outcome = entry_forms.Outcome()
     if request.method == "GET" and entry is not None:
         _fill_from_entry(form, entry)
     if form.validate_on_submit():
         data = _indicator_input(form) if kind == EntryKind.indicator else _action_input(form)
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        try:
-            files = uploads.check_uploads(request.files.getlist(form.evidence.name))
-            saved = services.save_entry(db.session, current_user, cycle, institution, item, data, version, submit=form.send.data)
-            uploads.store_evidence(db.session, current_user, saved, files)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        except services.ConflictError as exc:
-            db.session.rollback()
-            conflict = exc
-            form.version.data = str(exc.entry.version)  # saving again now overwrites, knowingly
-        except (WorkflowError, PermissionDenied) as exc:
-            db.session.rollback()
-            flash(str(exc) or _("This entry cannot be changed."), "danger")
-            return redirect(url_for("progress.worklist", code=plan.code, year=cycle.year))
-        else:
-            db.session.commit()
-            flash(_("Entry submitted to the Gender Equality Committee.") if form.send.data else _("Draft saved."), "success")
-            return redirect(url_for("progress.worklist", code=plan.code, year=cycle.year))
-    status = 409 if conflict else (400 if request.method == "POST" else 200)
+        worklist_url = url_for("progress.worklist", code=plan.code, year=cycle.year)
+        outcome = entry_forms.save_entry_form(
+            form,
+            lambda version: services.save_entry(db.session, current_user, cycle, institution, item, data, version, submit=form.send.data),
+            done_url=worklist_url,
+            back_url=worklist_url,
+        )
+        if outcome.response:
+            return outcome.response
     return render_template(
         "progress/entry_form.html", plan=plan, cycle=cycle, item=item, kind=kind, entry=entry, form=form,
-        conflict=conflict, target=queries.target_for(item, cycle.year) if kind == EntryKind.indicator else None,
-    ), status
+        conflict=outcome.conflict, target=queries.target_for(item, cycle.year) if kind == EntryKind.indicator else None,
+    ), (outcome.status() if request.method == "POST" else 200)
 
 
 @bp.route("/plans/<code>/report/<int:year>/indicators/<item_code>", methods=["GET", "POST"])

@@ -1,0 +1,59 @@
+"""The save step shared by every entry form (indicator, action, budget item)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import flash, redirect, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tracker.db import db
+from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
+from tracker.forms import apply_errors
+from tracker.progress import uploads
+from tracker.progress.models import Entry
+from tracker.progress.services import ConflictError
+
+
+@dataclass
+class Outcome:
+    """What the view does next: follow `response` if set, otherwise re-render (with `conflict` if any)."""
+
+    response: object | None = None
+    conflict: ConflictError | None = None
+
+    def status(self) -> int:
+        return 409 if self.conflict else 400
+
+
+def form_version(form) -> int | None:
+    return int(form.version.data) if (form.version.data or "").isdigit() else None
+
+
+def save_entry_form(form, save: Callable[[int | None], Entry], done_url: str, back_url: str) -> Outcome:
+    """Check the uploads, save (and submit) through `save(version)`, attach the evidence, commit once.
+
+    Field errors go back on the form, a concurrent edit comes back as `conflict` (the form's version is
+    moved on so that saving again overwrites knowingly), a locked entry sends the user back.
+    """
+    try:
+        files = uploads.check_uploads(request.files.getlist(form.evidence.name))
+        saved = save(form_version(form))
+        uploads.store_evidence(db.session, current_user, saved, files)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        apply_errors(form, exc)
+        return Outcome()
+    except ConflictError as exc:
+        db.session.rollback()
+        form.version.data = str(exc.entry.version)
+        return Outcome(conflict=exc)
+    except (WorkflowError, PermissionDenied) as exc:
+        db.session.rollback()
+        flash(str(exc) or _("This entry cannot be changed."), "danger")
+        return Outcome(redirect(back_url))
+    db.session.commit()
+    flash(_("Entry submitted to the Gender Equality Committee.") if form.send.data else _("Draft saved."), "success")
+    return Outcome(redirect(done_url))
