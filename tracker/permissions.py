@@ -143,6 +143,28 @@ def can_finalize_reports(user: Any) -> bool:
     return _is(user, Role.committee)
 
 
+def plan_or_404(code: str):
+    """The plan with this code (plans are readable by every logged-in user), or 404."""
+    from tracker.db import db
+    from tracker.plan import services
+
+    try:
+        return services.get_plan(db.session, code)
+    except services.NotFound:
+        abort(404)
+
+
+def cycle_or_404(plan, year: int):
+    """The plan's reporting cycle for the year, or 404."""
+    from tracker.db import db
+    from tracker.progress.services import get_cycle
+
+    cycle = get_cycle(db.session, plan, year)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
 def require(predicate: Callable[[Any], bool]) -> Callable:
     """View decorator: 403 unless predicate(current_user) holds."""
 

@@ -13,27 +13,12 @@ from tracker.budget.forms import BudgetForm, CsvImportForm
 from tracker.budget.models import AMOUNTS, LINE_FIELDS, BudgetStage
 from tracker.db import db
 from tracker.domain import PermissionDenied, WorkflowError
-from tracker.permissions import require
-from tracker.plan import services as plan_services
+from tracker.permissions import cycle_or_404, plan_or_404, require
 from tracker.plan.models import Institution
 from tracker.progress import services as progress
 from tracker.progress import entry_forms, uploads
 
 bp = Blueprint("budget", __name__, url_prefix="/plans/<code>/budget")
-
-
-def _plan_or_404(code: str):
-    try:
-        return plan_services.get_plan(db.session, code)
-    except plan_services.NotFound:
-        abort(404)
-
-
-def _cycle_or_404(plan, year: int):
-    cycle = progress.get_cycle(db.session, plan, year)
-    if cycle is None:
-        abort(404)
-    return cycle
 
 
 def _form_input(form: BudgetForm) -> services.BudgetInput:
@@ -70,8 +55,8 @@ def _fill(form: BudgetForm, data: services.BudgetInput, version: int) -> None:
 @require(permissions.can_report)
 def item(code: str, year: int):
     """The reporter's budget item for the year."""
-    plan = _plan_or_404(code)
-    cycle = _cycle_or_404(plan, year)
+    plan = plan_or_404(code)
+    cycle = cycle_or_404(plan, year)
     institution = current_user.institution
     entry = services.find_budget_entry(db.session, cycle, institution.id)
     if entry is not None and not permissions.can_edit_entry(current_user, entry):
@@ -98,8 +83,8 @@ def item(code: str, year: int):
 @require(permissions.can_report)
 def import_csv(code: str, year: int):
     """Figures from the public spending portal's CSV, matched to the item's budget line."""
-    plan = _plan_or_404(code)
-    cycle = _cycle_or_404(plan, year)
+    plan = plan_or_404(code)
+    cycle = cycle_or_404(plan, year)
     form = CsvImportForm()
     if not form.validate_on_submit() or not form.file.data:
         flash(_("Choose a CSV file."), "danger")
@@ -126,7 +111,7 @@ def import_csv(code: str, year: int):
 @require(permissions.can_view_dashboard)
 def compliance(code: str, year: int):
     """Which implementing institutions have their budget item, and how much was spent (approved data)."""
-    plan = _plan_or_404(code)
+    plan = plan_or_404(code)
     table = queries.compliance_table(db.session, plan, year)
     years = [c.year for c in progress.list_cycles(db.session, plan)]
     return render_template("budget/compliance.html", plan=plan, table=table, year=year, years=years)
@@ -136,7 +121,7 @@ def compliance(code: str, year: int):
 @require(permissions.can_view_dashboard)
 def history(code: str, institution_code: str):
     """One institution's budget items across the years."""
-    plan = _plan_or_404(code)
+    plan = plan_or_404(code)
     institution = db.session.scalars(
         sa.select(Institution).filter_by(code=institution_code, country_id=plan.country_id)
     ).one_or_none()

@@ -14,7 +14,7 @@ from tracker import PROJECT_ROOT, permissions
 from tracker.dashboard import presenters, services
 from tracker.db import db
 from tracker.i18n import current_language
-from tracker.permissions import require
+from tracker.permissions import plan_or_404, require
 from tracker.plan import services as plan_services
 from tracker.plan.models import Institution
 from tracker.progress import queries as progress_queries
@@ -25,12 +25,14 @@ bp = Blueprint("dashboard", __name__)
 RULES_DOCS = {"en": PROJECT_ROOT / "docs" / "status-rules.en.md", "es": PROJECT_ROOT / "docs" / "status-rules.es.md"}
 
 
-def _plan_or_404(code: str | None):
+def _chosen_plan(code: str | None):
+    """The plan in the query string, or the first plan when none is chosen."""
+    if code:
+        return plan_or_404(code)
     plans = plan_services.list_plans(db.session)
-    plan = next((p for p in plans if p.code == code), None) if code else (plans[0] if plans else None)
-    if plan is None:
+    if not plans:
         abort(404)
-    return plan_services.get_plan(db.session, plan.code)
+    return plan_or_404(plans[0].code)
 
 
 def _year(plan) -> int:
@@ -50,7 +52,7 @@ def _institution_id(code: str | None) -> int | None:
 @bp.get("/dashboard")
 @require(permissions.can_view_dashboard)
 def committee_dashboard():
-    plan = _plan_or_404(request.args.get("plan"))
+    plan = _chosen_plan(request.args.get("plan"))
     year = _year(plan)
     institution_id = _institution_id(request.args.get("institution"))
     data = services.build_dashboard(db.session, plan, year, institution_id, request.args.get("pillar") or None)
@@ -63,7 +65,7 @@ def committee_dashboard():
 @bp.get("/dashboard/<code>/pillars/<pillar_code>")
 @require(permissions.can_view_dashboard)
 def pillar(code: str, pillar_code: str):
-    plan = _plan_or_404(code)
+    plan = plan_or_404(code)
     if pillar_code not in {p.code for p in plan.pillars}:
         abort(404)
     data = services.build_dashboard(db.session, plan, _year(plan), pillar_code=pillar_code)
@@ -73,7 +75,7 @@ def pillar(code: str, pillar_code: str):
 @bp.get("/dashboard/<code>/indicators/<indicator_code>")
 @require(permissions.can_view_dashboard)
 def indicator(code: str, indicator_code: str):
-    plan = _plan_or_404(code)
+    plan = plan_or_404(code)
     try:
         ind = plan_services.get_indicator(db.session, code, indicator_code)
     except plan_services.NotFound:

@@ -27,10 +27,10 @@ from tracker import permissions
 from tracker.db import db
 from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.forms import EmptyForm, apply_errors
-from tracker.permissions import require
+from tracker.permissions import cycle_or_404, plan_or_404, require
 from tracker.progress import bulk, services
 from tracker.progress.models import ReportingCycle
-from tracker.progress.views import _cycle_or_404, _plan_or_404, bp
+from tracker.progress.views import bp
 
 SESSION_KEY = "bulk_imports"
 TOKEN = re.compile(r"[0-9a-f]{32}")
@@ -49,7 +49,7 @@ class ImportForm(FlaskForm):
 
 def _open_cycle(code: str, year: int) -> ReportingCycle:
     """The cycle if it is open; a closed one sends the user back to the worklist, saying why."""
-    cycle = _cycle_or_404(_plan_or_404(code), year)
+    cycle = cycle_or_404(plan_or_404(code), year)
     if not cycle.is_open:
         flash(_("The reporting cycle %(year)s is closed; entries cannot be changed.", year=cycle.year), "danger")
         abort(redirect(url_for("progress.worklist", code=code, year=year)))

@@ -12,8 +12,7 @@ from tracker import permissions
 from tracker.db import db
 from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.forms import EmptyForm, apply_errors
-from tracker.permissions import require
-from tracker.plan import services as plan_services
+from tracker.permissions import cycle_or_404, plan_or_404, require
 from tracker.plan.models import Action, Indicator, Plan
 from tracker.budget import services as budget_services
 from tracker.progress import entry_forms, notifications, queries, services, uploads
@@ -39,20 +38,6 @@ def _notification_count():
 
 
 # -- loading with the policy --------------------------------------------------------------------
-
-
-def _plan_or_404(code: str) -> Plan:
-    try:
-        return plan_services.get_plan(db.session, code)
-    except plan_services.NotFound:
-        abort(404)
-
-
-def _cycle_or_404(plan: Plan, year: int) -> ReportingCycle:
-    cycle = services.get_cycle(db.session, plan, year)
-    if cycle is None:
-        abort(404)
-    return cycle
 
 
 def _entry_or_404(entry_id: int) -> Entry:
@@ -91,8 +76,8 @@ def my_work():
 @bp.get("/plans/<code>/report/<int:year>")
 @require(permissions.can_report_or_review)
 def worklist(code: str, year: int):
-    plan = _plan_or_404(code)
-    cycle = _cycle_or_404(plan, year)
+    plan = plan_or_404(code)
+    cycle = cycle_or_404(plan, year)
     institution = queries.worklist_institution(db.session, current_user, request.args.get("institution"))
     if institution is None:
         abort(404)
@@ -171,15 +156,15 @@ def _entry_page(plan: Plan, cycle: ReportingCycle, item, kind: EntryKind):
 @bp.route("/plans/<code>/report/<int:year>/indicators/<item_code>", methods=["GET", "POST"])
 @require(permissions.can_report)
 def indicator_entry(code: str, year: int, item_code: str):
-    plan = _plan_or_404(code)
-    return _entry_page(plan, _cycle_or_404(plan, year), _assigned_item_or_404(plan, EntryKind.indicator, item_code), EntryKind.indicator)
+    plan = plan_or_404(code)
+    return _entry_page(plan, cycle_or_404(plan, year), _assigned_item_or_404(plan, EntryKind.indicator, item_code), EntryKind.indicator)
 
 
 @bp.route("/plans/<code>/report/<int:year>/actions/<item_code>", methods=["GET", "POST"])
 @require(permissions.can_report)
 def action_entry(code: str, year: int, item_code: str):
-    plan = _plan_or_404(code)
-    return _entry_page(plan, _cycle_or_404(plan, year), _assigned_item_or_404(plan, EntryKind.action, item_code), EntryKind.action)
+    plan = plan_or_404(code)
+    return _entry_page(plan, cycle_or_404(plan, year), _assigned_item_or_404(plan, EntryKind.action, item_code), EntryKind.action)
 
 
 # -- entry detail and workflow ------------------------------------------------------------------
@@ -314,7 +299,7 @@ def review_queue():
 @bp.route("/plans/<code>/cycles", methods=["GET", "POST"])
 @require(permissions.can_view_cycles)
 def cycles(code: str):
-    plan = _plan_or_404(code)
+    plan = plan_or_404(code)
     form = CycleForm()
     if request.method == "POST":
         if not permissions.can_manage_cycles(current_user):

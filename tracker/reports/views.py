@@ -15,7 +15,7 @@ from tracker.db import db
 from tracker.domain import ValidationFailed, WorkflowError
 from tracker.forms import EmptyForm, apply_errors
 from tracker.i18n import current_language
-from tracker.permissions import require
+from tracker.permissions import plan_or_404, require
 from tracker.plan import services as plan_services
 from tracker.plan.models import Plan
 from tracker.progress.models import ReportingCycle
@@ -25,13 +25,6 @@ from tracker.reports.forms import ValidationForm
 from tracker.reports.models import FinalReport
 
 bp = Blueprint("reports", __name__)
-
-
-def _plan_or_404(code: str) -> Plan:
-    try:
-        return plan_services.get_plan(db.session, code)
-    except plan_services.NotFound:
-        abort(404)
 
 
 @bp.get("/reports")
@@ -78,7 +71,7 @@ def download(code: str, year: int, fmt: str):
     pending = request.args.get("pending") == "1"
     if pending and not permissions.can_include_pending_in_reports(current_user):
         abort(403)
-    plan = _plan_or_404(code)
+    plan = plan_or_404(code)
     data = export(services.annual_report(db.session, plan, year, language, include_pending=pending), fmt)
     name = services.download_name(plan.code, year, language, fmt, "-provisional" if pending else "")
     return send_file(io.BytesIO(data), mimetype=FORMATS[fmt].mimetype, as_attachment=True, download_name=name)
@@ -88,7 +81,7 @@ def download(code: str, year: int, fmt: str):
 @require(permissions.can_validate_reports)
 def save_validation(code: str, year: int):
     """The committee records (or corrects) its validation of the year's report."""
-    plan = _plan_or_404(code)
+    plan = plan_or_404(code)
     form = ValidationForm()
     if form.validate_on_submit():
         try:
@@ -109,7 +102,7 @@ def save_validation(code: str, year: int):
 @require(permissions.can_finalize_reports)
 def finalize(code: str, year: int):
     """Store the year's report in every format and both languages as a new final version."""
-    plan = _plan_or_404(code)
+    plan = plan_or_404(code)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
