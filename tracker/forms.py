@@ -1,6 +1,7 @@
 """Forms shared by every feature."""
 
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 
 class EmptyForm(FlaskForm):
@@ -21,3 +22,8 @@ def field_label(form: FlaskForm, name: str) -> str:
     """The label of a form field, for messages that name fields (falls back to the name)."""
     field = getattr(form, name, None)
     return str(field.label.text) if field is not None and hasattr(field, "label") else name
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as choices of a select or radio field."""
+    return [SelectChoice(str(value), label) for value, label in pairs]

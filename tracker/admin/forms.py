@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from tracker.forms import options
 from tracker.labels import choices
 from tracker.plan.models import InstitutionKind
 
@@ -14,7 +15,7 @@ class InstitutionForm(FlaskForm):
                        Regexp(r"^[A-Za-z0-9_.\-]+$", message=_l("Letters, digits, dots, dashes and underscores only."))])
     name_es = StringField(_l("Name in Spanish"), validators=[DataRequired(), Length(max=255)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=255)])
-    kind = SelectField(_l("Kind"), choices=choices(InstitutionKind))
+    kind = SelectField(_l("Kind"), choices=options(choices(InstitutionKind)))
     country = SelectField(_l("Country"), choices=[], validate_choice=False)
     parent = SelectField(_l("Part of"), choices=[], validate_choice=False)
     submit = SubmitField(_l("Save"))

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from tracker.auth.models import Role
 from tracker.auth.passwords import MIN_LENGTH
+from tracker.forms import options
 from tracker.labels import choices
 
 
@@ -40,7 +41,7 @@ class ChangePasswordForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=255)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
-    role = SelectField(_l("Role"), choices=choices(Role), validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=options(choices(Role)), validators=[DataRequired()])
     institution = SelectField(_l("Institution"), choices=[], validate_choice=False,
                               description=_l("Required for reporters."))
     submit = SubmitField(_l("Save"))

@@ -55,7 +55,7 @@ def budget_entries(session: Session, plan: Plan, year: int | None = None) -> lis
     )
     if year is not None:
         query = query.where(ReportingCycle.year == year)
-    return list(session.execute(query).unique().tuples())
+    return [tuple(row) for row in session.execute(query).unique()]
 
 
 def facts(pairs: list[tuple[Entry, int]]) -> list[st.BudgetFact]:

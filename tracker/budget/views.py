@@ -13,6 +13,7 @@ from tracker.budget.forms import BudgetForm, CsvImportForm
 from tracker.budget.models import AMOUNTS, LINE_FIELDS, BudgetStage
 from tracker.db import db
 from tracker.domain import PermissionDenied, WorkflowError
+from tracker.forms import options
 from tracker.permissions import cycle_or_404, plan_or_404, require
 from tracker.plan.models import Institution
 from tracker.progress import services as progress
@@ -62,7 +63,7 @@ def item(code: str, year: int):
     if entry is not None and not permissions.can_edit_entry(current_user, entry):
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
     form = BudgetForm()
-    form.actions.choices = [(a.code, a.code) for a in progress.assigned_items(db.session, plan.id, institution.id)[1]]
+    form.actions.choices = options((a.code, a.code) for a in progress.assigned_items(db.session, plan.id, institution.id)[1])
     outcome = entry_forms.Outcome()
     if request.method == "GET" and entry is not None:
         _fill(form, services.input_from_entry(entry), entry.version)

@@ -109,7 +109,7 @@ def load_entries(session: Session, plan: pm.Plan) -> EntryRows:
         .join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
         .where(ReportingCycle.plan_id == plan.id)
     )
-    return EntryRows(list(session.execute(query).tuples()))
+    return EntryRows([tuple(row) for row in session.execute(query)])
 
 
 # -- computing ------------------------------------------------------------------------------------

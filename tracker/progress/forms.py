@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from tracker.forms import options
 from tracker.labels import choices
 from tracker.plan.models import Indicator, Measure
 from tracker.progress.models import ActionStatus, EntryState
@@ -35,7 +36,7 @@ class IndicatorEntryForm(_EntryForm):
     numerator = DecimalField(_l("Numerator"), validators=[Optional()], places=None)
     denominator = DecimalField(_l("Denominator"), validators=[Optional()], places=None)
     value_text = TextAreaField(_l("Progress (description)"), validators=[Length(max=20000)])
-    value_bool = RadioField(_l("Achieved?"), choices=[("yes", _l("Yes")), ("no", _l("No"))], validators=[Optional()])
+    value_bool = RadioField(_l("Achieved?"), choices=options([("yes", _l("Yes")), ("no", _l("No"))]), validators=[Optional()])
     narrative = TextAreaField(_l("Narrative"), validators=[Length(max=20000)], description=_l("What was done, with whom, and what it achieved."))
     data_source = StringField(_l("Data source"), validators=[Length(max=2000)])
 
@@ -63,7 +64,7 @@ def build_indicator_form(indicator: Indicator, **kwargs) -> IndicatorEntryForm:
 
 
 class ActionEntryForm(_EntryForm):
-    action_status = SelectField(_l("Status"), choices=[("", _l("— choose —")), *choices(ActionStatus)])
+    action_status = SelectField(_l("Status"), choices=options([("", _l("— choose —")), *choices(ActionStatus)]))
     done = TextAreaField(_l("What was done"), validators=[Length(max=20000)])
     challenges = TextAreaField(_l("Challenges"), validators=[Length(max=20000)])
     next_steps = TextAreaField(_l("Next steps"), validators=[Length(max=20000)])
@@ -80,11 +81,11 @@ class ReviewFilterForm(FlaskForm):
     year = IntegerField(_l("Year"), validators=[Optional()])
     institution = SelectField(_l("Institution"), choices=[], validate_choice=False)
     pillar = SelectField(_l("Pillar"), choices=[], validate_choice=False)
-    state = SelectField(_l("State"), choices=[("", _l("All")), *choices(EntryState)], validate_choice=False)
+    state = SelectField(_l("State"), choices=options([("", _l("All")), *choices(EntryState)]), validate_choice=False)
 
 
 class BulkReviewForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("return", _l("Return with a note"))])
+    decision = SelectField(_l("Decision"), choices=options([("approve", _l("Approve")), ("return", _l("Return with a note"))]))
     note = TextAreaField(_l("Note (required to return)"), validators=[Length(max=5000)])
     submit = SubmitField(_l("Apply to selected entries"))
 

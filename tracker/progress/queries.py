@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import permissions
+from tracker.forms import options
 from tracker.i18n import localized
 from tracker.plan.models import (
     Action,
@@ -51,12 +52,12 @@ def target_for(indicator: Indicator, year: int) -> IndicatorTarget | None:
 
 def fill_review_choices(session: Session, form) -> None:
     institutions = session.scalars(sa.select(Institution).order_by(Institution.code)).all()
-    form.institution.choices = [("", "—")] + [(i.code, i.code) for i in institutions]
+    form.institution.choices = options([("", "—")] + [(i.code, i.code) for i in institutions])
     pillars = session.scalars(sa.select(Pillar).order_by(Pillar.plan_id, Pillar.position)).all()
     seen: dict[str, str] = {}
     for p in pillars:
         seen.setdefault(p.code, str(localized(p, "name")))
-    form.pillar.choices = [("", "—")] + list(seen.items())
+    form.pillar.choices = options([("", "—")] + list(seen.items()))
     if not form.state.raw_data:
         form.state.data = EntryState.submitted.value
 
