@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from conftest import Client
 from test_auth import seed_light_peru
 from tracker.audit import AuditEvent
-from tracker.auth.cli import DEMO_ACCOUNTS, DEMO_PASSWORD
+from tracker.demo_cli import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tracker.auth.models import Role, User
 from tracker.db import db
 

@@ -136,7 +136,8 @@ def _import_file(path: Path) -> None:
 
 def register(app: Flask) -> None:
     """Attach the project's command groups to the app's CLI."""
-    from tracker.auth.cli import demo_group, users_group
+    from tracker.auth.cli import users_group
+    from tracker.demo_cli import demo_group
     from tracker.progress.cli import mail_group, remind
     from tracker.reports.cli import report_group
 
