@@ -148,3 +148,42 @@ def test_bad_input_keeps_values_and_large_upload_is_refused(app, make_user, new_
             assert db.session.scalar(sa.select(sa.func.count()).select_from(Entry)) == 0
     finally:
         app.config["MAX_UPLOAD_MB"] = 10
+
+
+def _navy_submits_deployment_figures(app, make_user, new_page) -> None:
+    """The Navy submits its deployment figures for IND-PAR-2 (through the browser)."""
+    _, navy_email = make_user(Role.reporter, institution="MGP")
+    navy = new_page()
+    login(navy, navy_email)
+    navy.goto(f"/plans/PE-2021/report/{YEAR}/indicators/IND-PAR-2")
+    navy.fill("#women", "26")
+    navy.fill("#men", "179")
+    navy.locator("button[name=send]").click()
+
+
+def test_committee_downloads_the_report_as_pdf_and_excel(app, make_user, new_page, open_cycle, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    _navy_submits_deployment_figures(app, make_user, new_page)
+    _, committee_email = make_user(Role.committee)
+    committee = new_page()
+    login(committee, committee_email)
+    committee.goto(f"/entries/{_entry_id(app)}")
+    committee.locator('form[action$="/approve"] button').click()
+    committee.goto(f"/reports?plan=PE-2021&year={YEAR}")
+    shot(committee, "reports-es")
+    row = committee.locator("tr.table-active")
+    with committee.expect_download() as pdf_download:
+        row.locator('span[lang="es"] a.download-pdf').click()
+    pdf = PdfReader(io.BytesIO(open(pdf_download.value.path(), "rb").read()))
+    text = " ".join(page.extract_text() for page in pdf.pages)
+    assert "De la Aceptación a la Inclusión" in text and "IND-PAR-2" in text and "205" in text
+    with committee.expect_download() as xlsx_download:
+        row.locator('span[lang="en"] a.download-xlsx').click()
+    workbook = load_workbook(io.BytesIO(open(xlsx_download.value.path(), "rb").read()))
+    values = [cell for sheet in workbook.worksheets for r in sheet.iter_rows(values_only=True) for cell in r]
+    assert 26 in values and 179 in values and 205 in values  # women, men and total of the approved entry
+    assert "From Acceptance to Inclusion" in values  # the English report
