@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
 
 from tracker import status as s
 from tracker.status import Performance as P
@@ -151,3 +153,19 @@ def test_un_parity_comparison():
     assert s.parity_comparison(s.Actual(D(100), women=4, men=96), target.contingents) == P.at_risk  # 4 % of 8 %
     assert s.parity_comparison(actual, None) == P.no_target
     assert s.parity_target(targets, 2022) is None
+
+
+amounts = hs.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
+
+
+@given(actual=amounts, target=amounts.filter(lambda t: t > 0), baseline=hs.none() | amounts,
+       direction=hs.sampled_from(["increase", "decrease", "maintain"]))
+def test_achievement_stays_between_zero_and_one(actual, target, baseline, direction):
+    spec = s.IndicatorSpec(id=1, measure="number", direction=direction, baseline=baseline)
+    assert D(0) <= s.achievement(spec, actual, target) <= D(1)
+
+
+@given(low=amounts, high=amounts, target=amounts.filter(lambda t: t > 0))
+def test_more_is_never_worse_for_increasing_indicators(low, high, target):
+    low, high = min(low, high), max(low, high)
+    assert s.achievement(NUMBER, high, target) >= s.achievement(NUMBER, low, target)
