@@ -146,3 +146,13 @@ def test_pages_run_a_constant_number_of_queries(app, login_as, url):
         return len(statements)
 
     assert queries_for("DEMO-001") == queries_for("DEMO-002")
+
+
+def test_objective_completion(app, navy, committee):
+    _save(navy, "IND-OE1-1", {"women": "40", "men": "60"}, send=True)
+    _approve(app, committee, "IND-OE1-1")
+    rows = {r.objective.code: r for r in _dashboard(app).objectives}
+    assert list(rows) == ["OE-1"]  # the only objective with an indicator linked to it
+    assert (rows["OE-1"].completion.indicators_reported, rows["OE-1"].completion.indicators_total) == (1, 1)
+    page = committee.get(f"/dashboard?year={YEAR}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Completion by objective" in page and "OE-1" in page

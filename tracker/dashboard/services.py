@@ -169,6 +169,13 @@ class PillarCard:
 
 
 @dataclass
+class ObjectiveRow:
+    objective: pm.Objective
+    pillar_id: int | None
+    completion: st.Completion
+
+
+@dataclass
 class InstitutionRow:
     institution: pm.Institution
     completeness: st.Completeness
@@ -200,6 +207,7 @@ class Dashboard:
     filters: dict[str, str] = field(default_factory=dict)
     action_narratives: dict[int, dict[str, str]] = field(default_factory=dict)
     budget: st.BudgetCompliance | None = None
+    objectives: list[ObjectiveRow] = field(default_factory=list)
     history: dict[int, list[tuple[int, st.IndicatorResult]]] = field(default_factory=dict)
 
 
@@ -257,8 +265,26 @@ def build_dashboard(
         filters={"institution": rows.institutions[institution_id].code if institution_id else "", "pillar": pillar_code or ""},
         action_narratives=_action_narratives(rows, approved, year),
         budget=_budget_compliance(rows, entries, year, institution_id),
+        objectives=_objective_rows(rows, actions, indicators, results, statuses, pillar_code),
         history=_histories(rows, values, indicators, [y for y in years if y <= year]) if with_history else {},
     )
+
+
+def _objective_rows(rows: PlanRows, actions, indicators, results, statuses, pillar_code) -> list[ObjectiveRow]:
+    """Completion per objective, for the objectives that have actions or indicators linked to them."""
+    pillar_ids = {p.id for p in rows.pillars if p.code == pillar_code} if pillar_code else None
+    out = []
+    for objective in rows.objectives:
+        o_actions = [a for a in actions if a.objective_id == objective.id]
+        o_indicators = [i for i in indicators if i.objective_id == objective.id or (i.action_id and i.action_id in {a.id for a in o_actions})]
+        if not (o_actions or o_indicators):
+            continue
+        pillar_id = objective.pillar_id or next((a.pillar_id for a in o_actions), None) or next((rows.indicator_pillar(i) for i in o_indicators), None)
+        if pillar_ids is not None and pillar_id not in pillar_ids:
+            continue
+        completion = st.completion({a.id: statuses[a.id] for a in o_actions}, {i.id: results[i.id] for i in o_indicators})
+        out.append(ObjectiveRow(objective, pillar_id, completion))
+    return out
 
 
 def _budget_compliance(rows: PlanRows, entries: EntryRows, year: int, only: int | None) -> st.BudgetCompliance:
