@@ -302,3 +302,25 @@ def test_committee_opens_closes_and_reopens_cycles(app, committee):
 def test_reporters_cannot_open_cycles(app, navy):
     response = navy.post_form("/plans/PE-2021/cycles", {"year": "2030", "deadline": "2031-01-31"})
     assert response.status_code == 403
+
+
+def test_two_first_saves_of_a_new_entry_conflict(app, navy, login_as):
+    """Both opened the empty form: the second save must not silently replace the first."""
+    other = login_as(Role.reporter, email="second@example.org", institution="MGP")
+    assert _save(navy, "PAR-1", {"action_status": "in_progress", "done": "texto A"}, kind="actions").status_code == 302
+    response = _save(other, "PAR-1", {"action_status": "delayed", "done": "texto B"}, kind="actions")
+    assert response.status_code == 409 and "texto B" in response.get_data(as_text=True)
+    assert _entry(app, "PAR-1").done == "texto A"
+
+
+def test_history_of_drafts_is_hidden_from_other_institutions(app, navy, committee, login_as):
+    _save(navy, "PAR-1", {"action_status": "in_progress", "done": "BORRADOR SECRETO"}, send=True, kind="actions")
+    entry = _entry(app, "PAR-1")
+    committee.post_form(f"/entries/{entry.id}/return", {"note": "nota interna"}, token_from=f"/entries/{entry.id}")
+    _save(navy, "PAR-1", {"action_status": "completed", "done": "texto final", "version": str(_entry(app, "PAR-1").version)}, send=True, kind="actions")
+    committee.post_form(f"/entries/{entry.id}/approve", token_from=f"/entries/{entry.id}")
+    army = login_as(Role.reporter, institution="EP")
+    page = army.get(f"/entries/{entry.id}").get_data(as_text=True)
+    assert "texto final" in page
+    assert "BORRADOR SECRETO" not in page and "nota interna" not in page
+    assert "BORRADOR SECRETO" in navy.get(f"/entries/{entry.id}").get_data(as_text=True)

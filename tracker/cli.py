@@ -41,7 +41,7 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
     from tracker import migrate
 
-    migrate.upgrade(revision)
+    _migration_step(migrate.upgrade, revision)
     click.echo(f"Database upgraded to {migrate.current() or 'base'}.")
 
 
@@ -52,8 +52,17 @@ def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION ('base' empties the database)."""
     from tracker import migrate
 
-    migrate.downgrade(revision)
+    _migration_step(migrate.downgrade, revision)
     click.echo(f"Database downgraded to {migrate.current() or 'base'}.")
+
+
+def _migration_step(step, revision: str) -> None:
+    from alembic.util import CommandError
+
+    try:
+        step(revision)
+    except CommandError as exc:
+        raise click.ClickException(f"migration {revision!r}: {exc}") from None
 
 
 @db_group.command("current")
@@ -103,7 +112,10 @@ def plan_export(plan_code: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
         click.echo(f"Plan {plan_code} written to {output}.", err=True)
 
 

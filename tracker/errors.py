@@ -32,6 +32,10 @@ def render_error(code: int, message: str | None = None):
 
 def handle_http_error(exc: HTTPException):
     code = exc.code or 500
+    if code >= 500:
+        from tracker.db import db
+
+        db.session.rollback()  # the page must render even after a failed flush
     return render_error(code)
 
 

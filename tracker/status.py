@@ -175,7 +175,7 @@ def indicator_performance(
     if spec.measure == "qualitative" or target is None:
         return IndicatorResult(Performance.no_target, actual, target, None)
     if spec.measure == "yes_no":
-        met = actual.value >= target
+        met = actual.value == target
         return IndicatorResult(Performance.met if met else Performance.not_met, actual, target, Decimal(int(met)))
     ratio = achievement(spec, actual.value, target)
     return IndicatorResult(_grade(ratio), actual, target, ratio)
@@ -200,7 +200,7 @@ def action_status(reports: Iterable[ActionReport], year: int) -> str | None:
     in_year = [r for r in reports if r.year == year]
     if not in_year:
         return None
-    in_year.sort(key=lambda r: (r.is_lead, r.reported_at or datetime.min))
+    in_year.sort(key=lambda r: (r.is_lead, r.reported_at is not None, r.reported_at.timestamp() if r.reported_at else 0))
     return in_year[-1].status
 
 

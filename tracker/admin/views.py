@@ -11,6 +11,7 @@ from tracker.auth.forms import NewUserForm, ResetPasswordForm, UserForm
 from tracker.auth.models import Role, User
 from tracker.db import db
 from tracker.domain import ValidationFailed
+from tracker.i18n import localized
 from tracker.forms import EmptyForm, apply_errors, options
 from tracker.permissions import can_manage_institutions, can_manage_users, can_view_audit_log, require
 from tracker.plan.models import Institution, InstitutionKind
@@ -26,7 +27,7 @@ def _get_or_404(model, object_id: int):
 
 
 def _institution_choices():
-    return options([("", _("— none —"))] + [(i.code, f"{i.code} · {i.name_es}") for i in services.list_institutions(db.session)])
+    return options([("", _("— none —"))] + [(i.code, f"{i.code} · {localized(i, 'name')}") for i in services.list_institutions(db.session)])
 
 
 def _user_input(form) -> accounts.UserInput:
@@ -122,9 +123,9 @@ def reset_password(user_id: int):
 
 def _institution_form(institution: Institution | None) -> InstitutionForm:
     form = InstitutionForm(obj=institution if request.method == "GET" else None)
-    form.country.choices = options((str(c.id), c.name_es) for c in services.list_countries(db.session))
+    form.country.choices = options((str(c.id), str(localized(c, "name"))) for c in services.list_countries(db.session))
     others = [i for i in services.list_institutions(db.session) if i is not institution]
-    form.parent.choices = options([("", _("— none —"))] + [(str(i.id), f"{i.code} · {i.name_es}") for i in others])
+    form.parent.choices = options([("", _("— none —"))] + [(str(i.id), f"{i.code} · {localized(i, 'name')}") for i in others])
     if request.method == "GET" and institution is not None:
         form.kind.data = institution.kind.value
         form.country.data = str(institution.country_id)

@@ -76,10 +76,11 @@ def change_password():
             user = current_user._get_current_object()  # the User itself: login_user must not store the proxy
             services.change_own_password(db.session, user, form.current_password.data, form.password.data)
         except ValidationFailed as exc:
+            db.session.rollback()
             apply_errors(form, exc)
         else:
             db.session.commit()
             login_user(user)  # the session token changed with the password
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("core.index"))
-    return render_template("auth/change_password.html", form=form)
+    return render_template("auth/change_password.html", form=form), (400 if request.method == "POST" else 200)

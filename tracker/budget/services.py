@@ -102,7 +102,8 @@ def implementing_institutions(session: Session, plan: Plan) -> list[Institution]
 
 def find_budget_entry(session: Session, cycle: ReportingCycle, institution_id: int) -> Entry | None:
     query = sa.select(Entry).filter_by(cycle_id=cycle.id, institution_id=institution_id, kind=EntryKind.budget)
-    return session.scalars(query.options(selectinload(Entry.budget).selectinload(BudgetItem.financed_actions))).unique().one_or_none()
+    options = selectinload(Entry.budget).selectinload(BudgetItem.financed_actions).joinedload(BudgetItemAction.action)
+    return session.scalars(query.options(options)).unique().one_or_none()
 
 
 def save_budget_item(

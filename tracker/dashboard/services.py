@@ -346,7 +346,11 @@ def _institution_rows(rows: PlanRows, entries: EntryRows, cycle: ReportingCycle 
         assigned[link.institution_id] += 1
     for link in rows.indicator_links:
         assigned[link.institution_id] += 1
-    facts = [st.EntryFact(e.institution_id, e.state.value, e.submitted_at) for e, year in entries.rows if year == cycle.year]
+    facts = [
+        st.EntryFact(e.institution_id, e.state.value, e.submitted_at)
+        for e, year in entries.rows
+        if year == cycle.year and e.kind != EntryKind.budget  # the budget clause has its own table
+    ]
     table = st.completeness(dict(assigned), facts, cycle.deadline)
     ids = [only] if only else sorted(table, key=lambda i: rows.institutions[i].code)
     return [InstitutionRow(rows.institutions[i], table[i]) for i in ids if i in table]

@@ -81,7 +81,7 @@ def review_entries(session: Session, form, limit: int = 500) -> list[Entry]:
         query = query.where(ReportingCycle.year == form.year.data)
     if form.institution.data:
         query = query.where(Institution.code == form.institution.data)
-    if form.state.data:
+    if form.state.data in {s.value for s in EntryState}:
         query = query.where(Entry.state == EntryState(form.state.data))
     if form.pillar.data:
         action_pillar = sa.select(Pillar.id).where(Pillar.code == form.pillar.data)

@@ -155,7 +155,9 @@ def find_entry(session: Session, cycle: ReportingCycle, institution_id: int, kin
 
 
 def get_entry(session: Session, entry_id: int) -> Entry | None:
-    """An entry with its cycle, plan item and institution loaded."""
+    """An entry with its cycle, plan item, institution and budget details loaded."""
+    from tracker.budget.models import BudgetItem, BudgetItemAction
+
     return session.scalars(
         sa.select(Entry)
         .where(Entry.id == entry_id)
@@ -165,6 +167,8 @@ def get_entry(session: Session, entry_id: int) -> Entry | None:
             joinedload(Entry.indicator),
             joinedload(Entry.action),
             selectinload(Entry.evidence),
+            selectinload(Entry.budget).selectinload(BudgetItem.financed_actions).joinedload(BudgetItemAction.action),
+            selectinload(Entry.budget).selectinload(BudgetItem.external_support),
         )
     ).unique().one_or_none()
 
@@ -276,7 +280,9 @@ def require_open(cycle: ReportingCycle) -> None:
 
 
 def check_version(session: Session, entry: Entry, expected_version: int | None) -> None:
-    if expected_version is None or expected_version == entry.version:
+    """Refuse a save based on an older version (None: the form was opened before the entry existed)."""
+    expected_version = expected_version or 0
+    if expected_version == entry.version:
         return
     then = session.scalars(sa.select(EntryVersion).filter_by(entry_id=entry.id, number=expected_version)).one_or_none()
     before = then.values if then else {}

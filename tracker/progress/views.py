@@ -173,8 +173,11 @@ def action_entry(code: str, year: int, item_code: str):
 @bp.get("/entries/<int:entry_id>")
 def show_entry(entry_id: int):
     entry = _entry_or_404(entry_id)
+    history = services.entry_history(db.session, entry)
+    if not permissions.can_see_drafts_of(current_user, entry.institution_id):
+        history = [v for v in history if v.event == "approve"]  # others see approved versions only
     return render_template(
-        "progress/entry.html", entry=entry, history=services.entry_history(db.session, entry),
+        "progress/entry.html", entry=entry, history=history,
         note_form=NoteForm(), reason_form=ReasonForm(), action_form=EmptyForm(),
     )
 
@@ -211,7 +214,7 @@ def _workflow_step(entry_id: int, step, needs_text: str | None = None, reviewer_
     notifications.deliver_outbox(db.session)
     db.session.commit()
     flash(_("Done: the entry is now %(state)s.", state=services.state_word(entry.state)), "success")
-    return redirect(request.form.get("next_url") if request.form.get("next_url", "").startswith("/") else url_for("progress.show_entry", entry_id=entry.id))
+    return redirect(url_for("progress.show_entry", entry_id=entry.id))
 
 
 @bp.post("/entries/<int:entry_id>/submit")
