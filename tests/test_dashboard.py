@@ -156,3 +156,18 @@ def test_objective_completion(app, navy, committee):
     assert (rows["OE-1"].completion.indicators_reported, rows["OE-1"].completion.indicators_total) == (1, 1)
     page = committee.get(f"/dashboard?year={YEAR}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Completion by objective" in page and "OE-1" in page
+
+
+def test_reporters_land_on_their_own_plan(app, navy):
+    with app.app_context():
+        generate(db.session, Size(plans=1, institutions=3, actions_per_pillar=1, indicators_per_action=1, years=12))
+        db.session.commit()
+    assert navy.get("/report").headers["Location"].startswith(f"/plans/PE-2021/report/{YEAR}")
+    assert navy.get("/home").status_code == 200
+
+
+def test_institution_filter_is_limited_to_the_plan(app, committee):
+    with app.app_context():
+        generate(db.session, Size(plans=1, institutions=3, actions_per_pillar=1, indicators_per_action=1, years=1))
+        db.session.commit()
+    assert committee.get("/dashboard?plan=PE-2021&institution=INST-01").status_code == 404

@@ -324,3 +324,9 @@ def test_history_of_drafts_is_hidden_from_other_institutions(app, navy, committe
     assert "texto final" in page
     assert "BORRADOR SECRETO" not in page and "nota interna" not in page
     assert "BORRADOR SECRETO" in navy.get(f"/entries/{entry.id}").get_data(as_text=True)
+
+
+def test_huge_numbers_are_refused_not_crashing(app, navy):
+    response = _save(navy, "IND-PAR-2", {"women": str(10**20), "men": "1"})
+    assert response.status_code == 400
+    assert _entry(app, "IND-PAR-2") is None

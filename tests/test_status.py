@@ -169,3 +169,12 @@ def test_achievement_stays_between_zero_and_one(actual, target, baseline, direct
 def test_more_is_never_worse_for_increasing_indicators(low, high, target):
     low, high = min(low, high), max(low, high)
     assert s.achievement(NUMBER, high, target) >= s.achievement(NUMBER, low, target)
+
+
+def test_deadline_is_a_local_date():
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    late_evening_in_lima = datetime(2027, 4, 1, 2, 0, tzinfo=timezone.utc)  # 31 March, 21:00 in Lima
+    result = s.completeness({1: 1}, [s.EntryFact(1, "submitted", late_evening_in_lima)], date(2027, 3, 31), ZoneInfo("America/Lima"))
+    assert result[1].on_time == 1

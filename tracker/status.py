@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Iterable
 
@@ -281,16 +281,27 @@ class Completeness:
         return self.assigned - self.submitted
 
 
-def completeness(assigned: dict[int, int], entries: Iterable[EntryFact], deadline: date) -> dict[int, Completeness]:
-    """Per institution: items assigned, submitted (or approved), approved, and submitted by the deadline."""
+def completeness(
+    assigned: dict[int, int], entries: Iterable[EntryFact], deadline: date, tz: tzinfo | None = None
+) -> dict[int, Completeness]:
+    """Per institution: items assigned, submitted (or approved), approved, and submitted by the deadline.
+
+    The deadline is a local date: submission times are compared in `tz` (the country's time zone).
+    """
     out = {institution_id: Completeness(n) for institution_id, n in assigned.items()}
     for e in entries:
         row = out.setdefault(e.institution_id, Completeness(0))
         if e.state in ("submitted", "approved"):
             row.submitted += 1
             row.approved += e.state == "approved"
-            row.on_time += bool(e.submitted_at and e.submitted_at.date() <= deadline)
+            row.on_time += bool(e.submitted_at and _local_date(e.submitted_at, tz) <= deadline)
     return out
+
+
+def _local_date(moment: datetime, tz: tzinfo | None) -> date:
+    if tz is None or moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(tz).date()
 
 
 # -- sex-disaggregated data and UN parity -----------------------------------------------------------

@@ -60,6 +60,8 @@ def check_budget_input(data: BudgetInput, complete: bool = False) -> None:
         value = getattr(data, name)
         if value is not None and value < 0:
             errors.add(name, _l("Cannot be negative."))
+        elif value is not None and value > progress.MAX_FIGURE:
+            errors.add(name, _l("This number is too large."))
     if data.devengado is not None and data.pim is not None and data.devengado > data.pim:
         errors.add("devengado", _l("Accrued spending (devengado) cannot be above the modified budget (PIM)."))
     if data.girado is not None and data.devengado is not None and data.girado > data.devengado:
@@ -67,6 +69,8 @@ def check_budget_input(data: BudgetInput, complete: bool = False) -> None:
     for i, support in enumerate(data.external_support):
         if support.amount < 0:
             errors.add("external_support", _l("Line %(n)d: the amount cannot be negative.", n=i + 1))
+        elif support.amount > progress.MAX_FIGURE:
+            errors.add("external_support", _l("Line %(n)d: the amount is too large.", n=i + 1))
         if len(support.currency) != 3 or not support.currency.isalpha():
             errors.add("external_support", _l("Line %(n)d: the currency must be a three-letter code such as PEN or USD.", n=i + 1))
     if complete:

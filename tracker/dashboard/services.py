@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from tracker import status as st
@@ -45,11 +48,11 @@ class PlanRows:
             return self.objective_by_id[indicator.objective_id].pillar_id
         return None
 
-    @property
+    @cached_property
     def action_by_id(self) -> dict[int, pm.Action]:
         return {a.id: a for a in self.actions}
 
-    @property
+    @cached_property
     def objective_by_id(self) -> dict[int, pm.Objective]:
         return {o.id: o for o in self.objectives}
 
@@ -276,7 +279,8 @@ def _objective_rows(rows: PlanRows, actions, indicators, results, statuses, pill
     out = []
     for objective in rows.objectives:
         o_actions = [a for a in actions if a.objective_id == objective.id]
-        o_indicators = [i for i in indicators if i.objective_id == objective.id or (i.action_id and i.action_id in {a.id for a in o_actions})]
+        action_ids = {a.id for a in o_actions}
+        o_indicators = [i for i in indicators if i.objective_id == objective.id or i.action_id in action_ids]
         if not (o_actions or o_indicators):
             continue
         pillar_id = objective.pillar_id or next((a.pillar_id for a in o_actions), None) or next((rows.indicator_pillar(i) for i in o_indicators), None)
@@ -351,7 +355,7 @@ def _institution_rows(rows: PlanRows, entries: EntryRows, cycle: ReportingCycle 
         for e, year in entries.rows
         if year == cycle.year and e.kind != EntryKind.budget  # the budget clause has its own table
     ]
-    table = st.completeness(dict(assigned), facts, cycle.deadline)
+    table = st.completeness(dict(assigned), facts, cycle.deadline, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
     ids = [only] if only else sorted(table, key=lambda i: rows.institutions[i].code)
     return [InstitutionRow(rows.institutions[i], table[i]) for i in ids if i in table]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import markdown
-import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
@@ -16,7 +15,6 @@ from tracker.db import db
 from tracker.i18n import current_language
 from tracker.permissions import plan_or_404, require
 from tracker.plan import services as plan_services
-from tracker.plan.models import Institution
 from tracker.progress import queries as progress_queries
 from tracker.progress import services as progress_services
 
@@ -40,13 +38,14 @@ def _year(plan) -> int:
     return year or services.default_year(db.session, plan) or (plan.adoption_year or 0)
 
 
-def _institution_id(code: str | None) -> int | None:
+def _institution_id(plan, code: str | None) -> int | None:
+    """The filter's institution, among those reporting on the plan (404 otherwise)."""
     if not code:
         return None
-    institution_id = db.session.scalar(sa.select(Institution.id).filter_by(code=code))
-    if institution_id is None:
+    institution = next((i for i in progress_queries.reporting_institutions(db.session, plan) if i.code == code), None)
+    if institution is None:
         abort(404)
-    return institution_id
+    return institution.id
 
 
 @bp.get("/dashboard")
@@ -54,7 +53,7 @@ def _institution_id(code: str | None) -> int | None:
 def committee_dashboard():
     plan = _chosen_plan(request.args.get("plan"))
     year = _year(plan)
-    institution_id = _institution_id(request.args.get("institution"))
+    institution_id = _institution_id(plan, request.args.get("institution"))
     data = services.build_dashboard(db.session, plan, year, institution_id, request.args.get("pillar") or None)
     return render_template(
         "dashboard/index.html", d=data, plan=plan, institutions=progress_queries.reporting_institutions(db.session, plan),
@@ -89,7 +88,7 @@ def indicator(code: str, indicator_code: str):
 def reporter_home():
     """The reporter's institution: completeness and what is due in the open cycles."""
     institution = current_user.institution
-    cycle = progress_queries.latest_cycle(db.session)
+    cycle = progress_queries.latest_cycle(db.session, institution.id)
     data = items = None
     if cycle is not None:
         data = services.build_dashboard(db.session, cycle.plan, cycle.year, institution.id)

@@ -21,11 +21,20 @@ from tracker.plan.models import (
 from tracker.progress.models import CycleState, Entry, EntryState, ReportingCycle
 
 
-def latest_cycle(session: Session) -> ReportingCycle | None:
-    """The most recent open cycle of any plan (or the most recent cycle when none is open)."""
+def latest_cycle(session: Session, institution_id: int | None = None) -> ReportingCycle | None:
+    """The most recent open cycle (or the most recent cycle when none is open), among the plans the
+    institution reports on when one is given."""
     query = sa.select(ReportingCycle).options(joinedload(ReportingCycle.plan))
+    if institution_id is not None:
+        query = query.where(ReportingCycle.plan_id.in_(_plans_of(institution_id)))
     open_first = sa.case((ReportingCycle.state == CycleState.open, 0), else_=1)
     return session.scalars(query.order_by(open_first, ReportingCycle.year.desc()).limit(1)).first()
+
+
+def _plans_of(institution_id: int):
+    via_actions = sa.select(Action.plan_id).join(ActionInstitution).where(ActionInstitution.institution_id == institution_id)
+    via_indicators = sa.select(Indicator.plan_id).join(IndicatorInstitution).where(IndicatorInstitution.institution_id == institution_id)
+    return via_actions.union(via_indicators)
 
 
 def reporting_institutions(session: Session, plan: Plan) -> list[Institution]:
@@ -36,13 +45,11 @@ def reporting_institutions(session: Session, plan: Plan) -> list[Institution]:
     return list(session.scalars(query))
 
 
-def worklist_institution(session: Session, user, code: str | None) -> Institution | None:
-    """A reporter sees their own institution; the committee chooses any (default: the first)."""
+def worklist_institution(session: Session, user, plan: Plan, code: str | None) -> Institution | None:
+    """A reporter sees their own institution; the committee chooses any of the plan's (default: the first)."""
     if permissions.can_review(user):
-        query = sa.select(Institution).order_by(Institution.code)
-        if code:
-            query = query.filter_by(code=code)
-        return session.scalars(query.limit(1)).first()
+        institutions = reporting_institutions(session, plan)
+        return next((i for i in institutions if i.code == code), None) if code else (institutions[0] if institutions else None)
     return user.institution
 
 

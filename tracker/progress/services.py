@@ -32,6 +32,10 @@ from tracker.progress.models import (
 )
 
 
+# The largest figure the database stores (Numeric(18, 4) and integer columns hold more; this is plenty).
+MAX_FIGURE = Decimal("999999999999")
+
+
 class ConflictError(DomainError):
     """Someone saved the entry since the form was opened; `changes` lists (field, then, now)."""
 
@@ -209,10 +213,12 @@ class FieldErrors:
 def _check_indicator_input(indicator: Indicator, data: IndicatorInput, complete: bool) -> None:
     """Values must make sense always; a submission must also be complete."""
     errors = FieldErrors()
-    for name in ("women", "men", "numerator", "value"):
+    for name in ("women", "men", "numerator", "denominator", "value"):
         number = getattr(data, name)
         if number is not None and number < 0:
             errors.add(name, _l("Cannot be negative."))
+        elif number is not None and number > MAX_FIGURE:
+            errors.add(name, _l("This number is too large."))
     if data.denominator is not None and data.denominator <= 0:
         errors.add("denominator", _l("Must be greater than zero."))
     numerator = _numerator(indicator, data)

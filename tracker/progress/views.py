@@ -66,7 +66,7 @@ def my_work():
     """Start page for reporters (their latest open cycle) and the committee (the review queue)."""
     if permissions.can_review(current_user):
         return redirect(url_for("progress.review_queue"))
-    cycle = queries.latest_cycle(db.session)
+    cycle = queries.latest_cycle(db.session, current_user.institution_id)
     if cycle is None:
         flash(_("No reporting cycle is open yet. The Gender Equality Committee opens one per year."), "info")
         return redirect(url_for("plan.index"))
@@ -78,7 +78,7 @@ def my_work():
 def worklist(code: str, year: int):
     plan = plan_or_404(code)
     cycle = cycle_or_404(plan, year)
-    institution = queries.worklist_institution(db.session, current_user, request.args.get("institution"))
+    institution = queries.worklist_institution(db.session, current_user, plan, request.args.get("institution"))
     if institution is None:
         abort(404)
     items = services.worklist(db.session, cycle, institution.id)
