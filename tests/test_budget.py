@@ -194,3 +194,15 @@ def test_annual_report_budget_section(app, navy, committee):
     rows = {r["institution"].split(" ")[0]: r for r in budget["tables"][0]["rows"]}
     assert (rows["MGP"]["pim"], rows["MGP"]["complies"], rows["EP"]["complies"]) == ("180000.50", "Yes", "No")
     assert budget["tables"][1]["rows"][0]["donor"] == "Canadá"
+
+
+def test_provisional_report_counts_submitted_items_consistently(app, navy, committee):
+    import json
+
+    _save(navy, GOOD, send=True)  # submitted, not approved
+    report = json.loads(committee.get(f"/reports/PE-2021/{YEAR}.json?lang=en&pending=1").get_data(as_text=True))
+    budget = next(s for s in report["sections"] if s["key"] == "budget")
+    mgp = next(r for r in budget["tables"][0]["rows"] if r["institution"].startswith("MGP"))
+    assert (mgp["stage"], mgp["pim"], mgp["complies"]) == ("Included in opening budget (PIA)", "180000.50", "Yes")
+    summary = next(s for s in report["sections"] if s["key"] == "summary")
+    assert any(p.startswith("PROVISIONAL") for p in summary["paragraphs"])

@@ -376,12 +376,15 @@ class BudgetCompliance:
         return Decimal(self.complying) / self.counted if self.counted else None
 
 
-def budget_compliance(institution_ids: Iterable[int], facts: Iterable[BudgetFact]) -> BudgetCompliance:
+def budget_compliance(
+    institution_ids: Iterable[int], facts: Iterable[BudgetFact], counted_states: frozenset[str] = frozenset({"approved"})
+) -> BudgetCompliance:
     """The budget clause for a year: an institution complies with an approved item in its PIA or PIM.
 
-    Institutions whose approved item says "not applicable" leave the denominator.
+    Institutions whose approved item says "not applicable" leave the denominator. Provisional reports
+    also count submitted items (`counted_states`).
     """
-    approved = {f.institution_id: f.stage for f in facts if f.state == "approved" and f.stage}
+    approved = {f.institution_id: f.stage for f in facts if f.state in counted_states and f.stage}
     by_institution = {i: approved.get(i, "not_reported") for i in institution_ids}
     complying = sum(stage in COMPLYING_STAGES for stage in by_institution.values())
     counted = sum(stage != "not_applicable" for stage in by_institution.values())

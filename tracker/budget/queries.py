@@ -36,6 +36,7 @@ class ComplianceTable:
     rows: list[ComplianceRow]
     result: st.BudgetCompliance
     totals: dict[str, Decimal]
+    counted_states: frozenset[str] = frozenset({"approved"})
 
     @property
     def execution_rate(self) -> Decimal | None:
@@ -66,14 +67,18 @@ def facts(pairs: list[tuple[Entry, int]]) -> list[st.BudgetFact]:
     ]
 
 
-def compliance_table(session: Session, plan: Plan, year: int) -> ComplianceTable:
-    """Every implementing institution with its budget item for the year, the compliance share and totals."""
+def compliance_table(session: Session, plan: Plan, year: int, include_pending: bool = False) -> ComplianceTable:
+    """Every implementing institution with its budget item for the year, the compliance share and totals.
+
+    Approved items count; with `include_pending` (provisional reports) submitted ones count too.
+    """
+    counted = frozenset({"approved", "submitted"} if include_pending else {"approved"})
     institutions = implementing_institutions(session, plan)
     pairs = budget_entries(session, plan, year)
-    result = st.budget_compliance([i.id for i in institutions], facts(pairs))
+    result = st.budget_compliance([i.id for i in institutions], facts(pairs), counted)
     by_institution = {e.institution_id: e for e, _ in pairs}
     rows = [ComplianceRow(i, by_institution.get(i.id), result.by_institution[i.id]) for i in institutions]
-    return ComplianceTable(year, rows, result, _totals(e for e, _ in pairs if e.state.value == "approved"))
+    return ComplianceTable(year, rows, result, _totals(e for e, _ in pairs if e.state.value in counted), counted)
 
 
 def _totals(entries) -> dict[str, Decimal]:

@@ -14,8 +14,8 @@ from tracker.reports.dataset import Column, Section, Table
 
 def budget_section(session: Session, plan: Plan, year: int, include_pending: bool = False) -> Section:
     """Per implementing institution: stage, PIA, PIM, devengado, execution rate and the clause; external support."""
-    table = queries.compliance_table(session, plan, year)
-    counted = {"approved", "submitted"} if include_pending else {"approved"}
+    table = queries.compliance_table(session, plan, year, include_pending)
+    counted = table.counted_states
     columns = [
         Column("institution", _("Institution")), Column("stage", _("Budget clause")),
         Column("pia", "PIA", "money"), Column("pim", "PIM", "money"), Column("devengado", _("Accrued (devengado)"), "money"),

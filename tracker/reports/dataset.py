@@ -84,14 +84,14 @@ def build_annual_report(
     with force_locale(LOCALES[language]):
         d = dash.build_dashboard(session, plan, year, include_pending=include_pending, with_history=True)
         sections = [
-            _summary(d),
+            _summary(d, include_pending),
             _actions(d),
             _indicators(d),
             _peacekeeping(d),
             *(extra_sections or []),
             _completeness(d),
             _validation(validation, year),
-            _annex(plan),
+            _annex(plan, include_pending),
         ]
         meta = _meta(plan, year, language, include_pending, final, d)
     return ReportDataset(meta=meta, sections=sections)
@@ -119,7 +119,7 @@ def _pillar_name(card: dash.PillarCard) -> str:
     return str(localized(card.pillar, "name")) if card.pillar else _("Not linked to a pillar")
 
 
-def _summary(d: dash.Dashboard) -> Section:
+def _summary(d: dash.Dashboard, provisional: bool) -> Section:
     columns = [
         Column("pillar", _("Pillar")),
         Column("actions_share", _("Actions completed or ongoing"), "percent"),
@@ -133,7 +133,7 @@ def _summary(d: dash.Dashboard) -> Section:
     paragraphs = [] if (d.overall.actions_reported or d.overall.indicators_reported) else [
         _("There is no approved data for %(year)s: every figure below is empty.", year=d.year)
     ]
-    paragraphs.append(_("Only data approved by the Gender Equality Committee is counted."))
+    paragraphs.append(_counted_data(provisional))
     return Section("summary", _("Summary"), paragraphs, [Table("pillars", _("Completion by pillar"), columns, rows)], [presenters.pillar_chart(d)])
 
 
@@ -237,9 +237,16 @@ def _validation(v: Any, year: int) -> Section:
     return Section("validation", title, [paragraph], [Table("validation", _("Committee validation"), columns, rows)])
 
 
-def _annex(plan: pm.Plan) -> Section:
+def _counted_data(provisional: bool) -> str:
+    if provisional:
+        return _("PROVISIONAL: data submitted but not yet approved by the Gender Equality Committee is counted too.")
+    return _("Only data approved by the Gender Equality Committee is counted.")
+
+
+def _annex(plan: pm.Plan, provisional: bool) -> Section:
     paragraphs = [
-        _("Only entries approved by the Gender Equality Committee are counted. Reports of several institutions on the same indicator are added up."),
+        _counted_data(provisional),
+        _("Reports of several institutions on the same indicator are added up."),
         _("Indicator status: target met (achievement of 100% or more), on track (75% to 100%), at risk (50% to 75%), not met (below 50%), no target set, or no data. Achievement uses the baseline and the direction (increase, decrease, maintain); cumulative indicators add every year up to the year shown."),
         _("Pillar completion shows two measures side by side: the share of actions completed or ongoing, and the mean achievement of indicators that have a target, each with its coverage."),
         _("Sources: %(source)s.", source=plan.source_document),
