@@ -330,3 +330,9 @@ def test_huge_numbers_are_refused_not_crashing(app, navy):
     response = _save(navy, "IND-PAR-2", {"women": str(10**20), "men": "1"})
     assert response.status_code == 400
     assert _entry(app, "IND-PAR-2") is None
+
+
+def test_history_values_are_labelled_in_the_users_language(app, navy):
+    _save(navy, "PAR-1", {"action_status": "delayed", "done": "x"}, kind="actions")
+    page = navy.get(f"/entries/{_entry(app, 'PAR-1').id}", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Estado: Retrasada" in page and "action_status" not in page

@@ -84,12 +84,13 @@ def init_app(app: Flask) -> None:
     from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent
 
     from tracker.forms import field_label
-    from tracker.labels import event_label, label, label_stage
+    from tracker.labels import entry_field, event_label, label, label_stage
 
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
         label=label,
         label_stage=label_stage,
+        entry_field=entry_field,
         money=money,
         event_label=event_label,
         field_label=field_label,

@@ -114,3 +114,53 @@ def event_label(event: str) -> str:
 def label_stage(value: str) -> str:
     """The label of a budget stage given by value (compliance tables carry plain strings)."""
     return label(BudgetStage(value))
+
+
+ENTRY_FIELD_LABELS = {
+    "value": _l("Value"),
+    "women": _l("Women"),
+    "men": _l("Men"),
+    "numerator": _l("Numerator"),
+    "denominator": _l("Denominator"),
+    "value_text": _l("Progress (description)"),
+    "value_bool": _l("Achieved?"),
+    "narrative": _l("Narrative"),
+    "data_source": _l("Data source"),
+    "action_status": _l("Status"),
+    "done": _l("What was done"),
+    "challenges": _l("Challenges"),
+    "next_steps": _l("Next steps"),
+    "stage": _l("Budget clause"),
+    "pliego": _l("Pliego"),
+    "unidad_ejecutora": _l("Executing unit (unidad ejecutora)"),
+    "meta_presupuestal": _l("Budget goal (meta presupuestal)"),
+    "product_activity": _l("Product or activity"),
+    "expense_category": _l("Expense category"),
+    "funding_source": _l("Funding source"),
+    "pia": _l("PIA (opening budget), S/"),
+    "pim": _l("PIM (modified budget), S/"),
+    "certificado": _l("Certified, S/"),
+    "compromiso_anual": _l("Annual commitment, S/"),
+    "devengado": _l("Accrued (devengado), S/"),
+    "girado": _l("Paid (girado), S/"),
+    "figures_as_of": _l("Figures as of"),
+    "actions": _l("Actions it finances"),
+    "external_support": _l("External support"),
+}
+
+
+def entry_field(name: str, value) -> tuple[str, str]:
+    """A stored entry field (from its history) as a translated (label, value) pair."""
+    if value is None or value == "" or value == []:
+        shown = "—"
+    elif name == "action_status":
+        shown = label(ActionStatus(value))
+    elif name == "stage":
+        shown = label_stage(value)
+    elif name == "value_bool":
+        shown = str(_l("Yes") if value else _l("No"))
+    elif isinstance(value, list):
+        shown = ", ".join(str(v) for v in value)
+    else:
+        shown = str(value)
+    return str(ENTRY_FIELD_LABELS.get(name, name)), shown

@@ -78,7 +78,7 @@ class BudgetItem(Base):
         out |= {name: getattr(self, name) for name in LINE_FIELDS}
         out |= {name: None if getattr(self, name) is None else str(getattr(self, name)) for name in AMOUNTS}
         out["figures_as_of"] = self.figures_as_of.isoformat() if self.figures_as_of else None
-        out["actions"] = sorted(link.action_id for link in self.financed_actions)
+        out["actions"] = sorted(link.action.code for link in self.financed_actions)
         out["external_support"] = [f"{s.donor}: {s.amount} {s.currency}" for s in self.external_support]
         return out
 

@@ -169,7 +169,7 @@ def _apply(item: BudgetItem, data: BudgetInput, actions: list[Action]) -> None:
         setattr(item, name, (getattr(data, name) or "").strip())
     for name in (*AMOUNTS, "figures_as_of"):
         setattr(item, name, getattr(data, name))
-    item.financed_actions = [BudgetItemAction(action_id=a.id) for a in actions]
+    item.financed_actions = [BudgetItemAction(action=a) for a in actions]
     item.external_support = [
         ExternalSupport(donor=s.donor.strip(), amount=s.amount, currency=s.currency.upper(), purpose=s.purpose.strip())
         for s in data.external_support
