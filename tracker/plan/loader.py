@@ -20,7 +20,8 @@ from tracker.plan import schema as s
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 PERU_SEED = SEED_DIR / "peru-2021.yaml"
-IMPORTED_BY = "plan file import"
+# Who changed a target when a plan file did (shown translated on the indicator page).
+IMPORTED_BY = "plan-file"
 
 
 class PlanFileError(Exception):
@@ -435,7 +436,7 @@ def _import_targets(up: _Upserter, indicator: m.Indicator, targets: list[s.Targe
                     year=t.year,
                     old_value=current.value,
                     new_value=t.value,
-                    reason=f"Plan file import ({t.source_document or 'no source given'})",
+                    reason=t.source_document or "—",
                     changed_by=IMPORTED_BY,
                 )
             )
