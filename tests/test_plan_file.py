@@ -170,3 +170,20 @@ def test_cli_export_to_file_and_unknown_plan(app, peru, tmp_path):
     missing = runner.invoke(args=["plan", "export", "NOPE"])
     assert missing.exit_code == 1
     assert "Traceback" not in missing.output and "no plan has the code 'NOPE'" in missing.output
+
+
+def test_import_cannot_change_what_approved_data_means(app, peru, tmp_path, peru_data):
+    from tracker.demo import seed_peru_demo
+
+    with app.app_context():
+        seed_peru_demo(db.session)  # approved Navy figures for IND-PAR-1
+        db.session.commit()
+    data = copy.deepcopy(peru_data)
+    data["plan"]["indicators"][4].update(measure="qualitative", counts_people=False)
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["plan", "import", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "IND-PAR-1: measure, counts_people cannot change while 3 approved entries use it" in result.output
+    with app.app_context():
+        assert db.session.scalars(sa.select(m.Indicator.measure).filter_by(code="IND-PAR-1")).one() == m.Measure.number

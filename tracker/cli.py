@@ -134,13 +134,17 @@ def plan_list() -> None:
 
 
 def _import_file(path: Path) -> None:
-    from tracker.plan.loader import PlanFileError, import_plan, read_plan_file
+    from tracker.plan.loader import PlanFileError, PlanImportRefused, import_plan, read_plan_file
 
     try:
         parsed = read_plan_file(path)
     except PlanFileError as exc:
         raise click.ClickException(exc.one_line()) from None
-    result = import_plan(db.session, parsed)
+    try:
+        result = import_plan(db.session, parsed)
+    except PlanImportRefused as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{path}: {exc}") from None
     db.session.commit()
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
     click.echo(f"Plan {result.plan_code}: {counts}; {result.created} rows created, {result.updated} updated.")

@@ -394,33 +394,56 @@ def _import_indicators(
     lang: m.Language,
 ) -> None:
     for pos, x in enumerate(items):
-        row = up.upsert(
-            m.Indicator,
-            {"plan_id": plan.id, "code": x.code},
-            {
-                "pillar_id": pillars[x.pillar].id if x.pillar else None,
-                "objective_id": objectives[x.objective].id if x.objective else None,
-                "action_id": actions[x.action].id if x.action else None,
-                **_texts("name", x.name),
-                "measure": x.measure,
-                "counts_people": x.counts_people,
-                **_texts("unit", x.unit),
-                **_texts("numerator", x.numerator),
-                **_texts("denominator", x.denominator),
-                "baseline_value": x.baseline.value if x.baseline else None,
-                "baseline_year": x.baseline.year if x.baseline else None,
-                "direction": x.direction,
-                "cumulative": x.cumulative,
-                "frequency": x.frequency,
-                **_texts("means_of_verification", x.means_of_verification),
-                **_texts("data_source", x.data_source),
-                "tags": " ".join(x.tags),
-                "position": pos,
-                **_provenance(x.source, lang),
-            },
-        )
+        values = {
+            "pillar_id": pillars[x.pillar].id if x.pillar else None,
+            "objective_id": objectives[x.objective].id if x.objective else None,
+            "action_id": actions[x.action].id if x.action else None,
+            **_texts("name", x.name),
+            "measure": x.measure,
+            "counts_people": x.counts_people,
+            **_texts("unit", x.unit),
+            **_texts("numerator", x.numerator),
+            **_texts("denominator", x.denominator),
+            "baseline_value": x.baseline.value if x.baseline else None,
+            "baseline_year": x.baseline.year if x.baseline else None,
+            "direction": x.direction,
+            "cumulative": x.cumulative,
+            "frequency": x.frequency,
+            **_texts("means_of_verification", x.means_of_verification),
+            **_texts("data_source", x.data_source),
+            "tags": " ".join(x.tags),
+            "position": pos,
+            **_provenance(x.source, lang),
+        }
+        _refuse_changes_under_approved_data(up.session, plan, x.code, values)
+        row = up.upsert(m.Indicator, {"plan_id": plan.id, "code": x.code}, values)
         _replace_responsibility(up, m.IndicatorInstitution, {"indicator_id": row.id}, x.responsibility, inst)
         _import_targets(up, row, x.targets)
+
+
+# What an approved value means: these may not change under it (statuses of past years would change silently).
+MEANING_FIELDS = ("measure", "counts_people", "direction", "cumulative", "baseline_value", "baseline_year")
+
+
+class PlanImportRefused(Exception):
+    """The file would change what approved data means; one line for the operator."""
+
+
+def _refuse_changes_under_approved_data(session: Session, plan: m.Plan, code: str, values: dict[str, Any]) -> None:
+    from tracker.progress.models import Entry, EntryState
+
+    row = session.scalars(sa.select(m.Indicator).filter_by(plan_id=plan.id, code=code)).one_or_none()
+    changed = [f for f in MEANING_FIELDS if row is not None and getattr(row, f) != values[f]]
+    if not changed:
+        return
+    approved = session.scalar(
+        sa.select(sa.func.count()).select_from(Entry).filter_by(indicator_id=row.id, state=EntryState.approved)
+    )
+    if approved:
+        raise PlanImportRefused(
+            f"indicator {code}: {', '.join(changed)} cannot change while {approved} approved entries use it "
+            "(reopen them first, or give the indicator a new code)"
+        )
 
 
 def _import_targets(up: _Upserter, indicator: m.Indicator, targets: list[s.TargetIn]) -> None:
