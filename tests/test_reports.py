@@ -449,3 +449,18 @@ def test_report_tables_name_their_constraints(app):
         assert {c["name"] for c in inspector.get_check_constraints("final_report")} == {
             "ck_final_report_year_range", "ck_final_report_version_positive", "ck_final_report_size_positive"}
         assert inspector.get_pk_constraint("final_report")["name"] == "pk_final_report"
+
+
+def test_user_text_cannot_become_a_spreadsheet_formula(app, peru):
+    from tracker.reports.dataset import Column, Section, Table
+
+    evil = Section("extra", "Extra", [], [Table("donors", "Donors", [Column("donor", "Donor"), Column("amount", "Amount", "decimal")],
+                                               [{"donor": '=HYPERLINK("http://evil.example","x")', "amount": Decimal("-5")}])])
+    with app.test_request_context():
+        dataset = services.annual_report(db.session, _plan(), YEAR, "en", extra_sections=[evil])
+        xlsx, csv_zip = export(dataset, "xlsx"), export(dataset, "csv")
+    cell = load_workbook(io.BytesIO(xlsx))["Donors"]["A2"]
+    assert cell.data_type == "s" and cell.value.startswith("'=")
+    assert load_workbook(io.BytesIO(xlsx))["Donors"]["B2"].value == -5  # numbers stay numbers
+    text = zipfile.ZipFile(io.BytesIO(csv_zip)).read("donors.csv").decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",-5" in text

@@ -114,3 +114,11 @@ def safe_name(text: str, limit: int) -> str:
     """A file or sheet name: no characters that spreadsheets or file systems refuse, at most `limit` long."""
     cleaned = re.sub(r"[\[\]:*?/\\'\x00-\x1f]", " ", text).strip() or "table"
     return re.sub(r"\s+", " ", cleaned)[:limit].strip()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(text: str) -> str:
+    """Text typed by users, made inert for spreadsheets: a leading = + - @ would start a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

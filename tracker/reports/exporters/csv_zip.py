@@ -7,7 +7,7 @@ import io
 import zipfile
 
 from tracker.reports.dataset import ReportDataset, Table, plain
-from tracker.reports.exporters.common import meta_rows, safe_name, tables
+from tracker.reports.exporters.common import meta_rows, safe_name, safe_text, tables
 
 
 def write(dataset: ReportDataset) -> bytes:
@@ -28,6 +28,8 @@ def _table(table: Table) -> bytes:
 
 
 def _cell(value) -> str:
+    if isinstance(value, str):
+        return safe_text(value)
     value = plain(value)
     return "" if value is None else str(value)
 

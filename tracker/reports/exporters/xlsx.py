@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tracker.reports.dataset import ReportDataset, Table, plain
-from tracker.reports.exporters.common import marks, meta_rows, safe_name, tables, words
+from tracker.reports.exporters.common import marks, meta_rows, safe_name, safe_text, tables, words
 
 NUMBER_FORMATS = {"percent": "0.0%", "money": "#,##0.00", "int": "#,##0", "year": "0", "decimal": "#,##0.####", "date": "yyyy-mm-dd"}
 BOLD = Font(bold=True)
@@ -86,8 +86,8 @@ def _cell(value: Any, kind: str) -> Any:
         try:
             return Decimal(str(value))
         except ArithmeticError:
-            return str(value)
-    return str(plain(value))
+            return safe_text(str(value))
+    return safe_text(str(plain(value)))
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
