@@ -336,3 +336,15 @@ def test_history_values_are_labelled_in_the_users_language(app, navy):
     _save(navy, "PAR-1", {"action_status": "delayed", "done": "x"}, kind="actions")
     page = navy.get(f"/entries/{_entry(app, 'PAR-1').id}", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Estado: Retrasada" in page and "action_status" not in page
+
+
+def test_approving_a_version_the_committee_did_not_see_is_refused(app, navy, committee):
+    _save(navy, "IND-PAR-2", {"women": "5", "men": "20"}, send=True)
+    entry = _entry(app, "IND-PAR-2")
+    seen = entry.version
+    navy.post_form(f"/entries/{entry.id}/withdraw", token_from=f"/entries/{entry.id}")
+    _save(navy, "IND-PAR-2", {"women": "50", "men": "20", "version": str(_entry(app, "IND-PAR-2").version)}, send=True)
+    committee.post_form(f"/entries/{entry.id}/approve", {"version": str(seen)}, token_from=f"/entries/{entry.id}")
+    assert _entry(app, "IND-PAR-2").state == EntryState.submitted  # not approved blindly
+    committee.post_form(f"/entries/{entry.id}/approve", {"version": str(_entry(app, "IND-PAR-2").version)}, token_from=f"/entries/{entry.id}")
+    assert _entry(app, "IND-PAR-2").state == EntryState.approved

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -30,7 +29,6 @@ class Base(DeclarativeBase):
 
 # Shared column types.
 intpk = Annotated[int, mapped_column(primary_key=True)]
-Money = Annotated[Decimal, mapped_column(sa.Numeric(18, 2))]
 Code = Annotated[str, mapped_column(sa.String(40))]
 ShortText = Annotated[str, mapped_column(sa.String(255))]
 LongText = Annotated[str, mapped_column(sa.Text)]

@@ -8,7 +8,6 @@ docs/reglas-de-estado.md (Spanish).
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -338,13 +337,6 @@ def gender_data_gap(actuals: Iterable[Actual | None]) -> int:
 def trend(results_by_year: dict[int, Completion]) -> list[tuple[int, Decimal | None, Decimal | None]]:
     """(year, actions share, mean achievement) for every year with data, oldest first."""
     return [(y, c.actions_share, c.mean_achievement) for y, c in sorted(results_by_year.items())]
-
-
-def group_by(items: Iterable, key) -> dict:
-    out: dict = defaultdict(list)
-    for item in items:
-        out[key(item)].append(item)
-    return out
 
 
 # -- the budget clause ------------------------------------------------------------------------------

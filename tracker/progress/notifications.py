@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, g, has_request_context, url_for
 from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -97,14 +97,26 @@ def remind_missing(session: Session, cycle: ReportingCycle, today=None) -> int:
 
 
 def queue_mail(session: Session, to_email: str, subject: str, body: str) -> OutboxMessage:
+    """Put an e-mail in the outbox; the request that queued it delivers it after its commit."""
     message = OutboxMessage(to_email=to_email, subject=subject, body=body)
     session.add(message)
+    if has_request_context():
+        g.setdefault("queued_mail", []).append(message)
     return message
+
+
+def deliver_queued(session: Session) -> int:
+    """Deliver the e-mails this request queued (others, and failures, are left to `tracker mail send`)."""
+    return _deliver_all(g.pop("queued_mail", []))
 
 
 def deliver_outbox(session: Session) -> int:
     """Send (or, without SMTP, write to files) every queued message; returns how many were delivered."""
     pending = session.scalars(sa.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)).all()
+    return _deliver_all(pending)
+
+
+def _deliver_all(pending) -> int:
     delivered = 0
     for message in pending:
         try:

@@ -420,6 +420,12 @@ def _check_submission_complete(entry: Entry) -> None:
         _check_action_input(ActionInput(**{name: getattr(entry, name) for name in entry.fields}), complete=True)
 
 
+def check_seen_version(entry: Entry, seen: int | None) -> None:
+    """A workflow step acts on the version the user was shown (None: not said, e.g. bulk review)."""
+    if seen is not None and seen != entry.version:
+        raise WorkflowError(str(_l("This entry changed while you were looking at it. Check it again before deciding.")))
+
+
 def submit_entry(session: Session, user, entry: Entry) -> Entry:
     """Send a draft or returned entry to the committee."""
     require_open(entry.cycle)

@@ -202,7 +202,9 @@ def _workflow_step(entry_id: int, step, needs_text: str | None = None, reviewer_
             abort(400)
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
     text = getattr(form, needs_text).data if needs_text else None
+    seen = request.form.get("version", "")
     try:
+        services.check_seen_version(entry, int(seen) if seen.isdigit() else None)
         step(db.session, current_user, entry, *([text] if needs_text else []))
     except PermissionDenied:
         abort(403)
@@ -211,7 +213,7 @@ def _workflow_step(entry_id: int, step, needs_text: str | None = None, reviewer_
         flash(str(exc) if isinstance(exc, WorkflowError) else exc.errors[0][1], "danger")
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
     db.session.commit()
-    notifications.deliver_outbox(db.session)
+    notifications.deliver_queued(db.session)
     db.session.commit()
     flash(_("Done: the entry is now %(state)s.", state=services.state_word(entry.state)), "success")
     return redirect(url_for("progress.show_entry", entry_id=entry.id))
@@ -288,7 +290,7 @@ def review_queue():
             abort(403)
         else:
             db.session.commit()
-            notifications.deliver_outbox(db.session)
+            notifications.deliver_queued(db.session)
             db.session.commit()
             flash(_("%(count)d entries updated.", count=len(done)), "success")
         return redirect(request.full_path)
