@@ -21,8 +21,8 @@ def test_approval_notifies_every_reporter_of_the_institution(app, navy, committe
         assert [m.to_email for m in mails] == ["colega@example.org", "reporter-mgp@example.org"]
         assert all(m.sent_at is not None for m in mails)
         assert mails[0].subject == "Su registro IND-PAR-2 (2025) fue validado"  # Spanish by default
-    files = sorted(app.config["MAIL_OUTBOX_FOLDER"].glob("*.eml"))
-    assert files and "IND-PAR-2" in files[-1].read_text(encoding="utf-8")
+        files = [app.config["MAIL_OUTBOX_FOLDER"] / f"{m.id:06d}.eml" for m in mails]
+    assert all("IND-PAR-2" in f.read_text(encoding="utf-8") for f in files)
     page = colleague.get("/notifications").get_data(as_text=True)
     assert "IND-PAR-2" in page and "Validado" in page
 
