@@ -348,3 +348,14 @@ def test_approving_a_version_the_committee_did_not_see_is_refused(app, navy, com
     assert _entry(app, "IND-PAR-2").state == EntryState.submitted  # not approved blindly
     committee.post_form(f"/entries/{entry.id}/approve", {"version": str(_entry(app, "IND-PAR-2").version)}, token_from=f"/entries/{entry.id}")
     assert _entry(app, "IND-PAR-2").state == EntryState.approved
+
+
+def test_bulk_review_refuses_entries_changed_since_listed(app, navy, committee):
+    _save(navy, "PAR-1", {"action_status": "completed"}, send=True, kind="actions")
+    entry = _entry(app, "PAR-1")
+    listed = entry.version
+    navy.post_form(f"/entries/{entry.id}/withdraw", token_from=f"/entries/{entry.id}")
+    _save(navy, "PAR-1", {"action_status": "delayed", "version": str(_entry(app, "PAR-1").version)}, send=True, kind="actions")
+    token = committee.csrf_token("/review")
+    committee.post("/review", data={"csrf_token": token, "decision": "approve", "entry_ids": [entry.id], f"seen-{entry.id}": listed})
+    assert _entry(app, "PAR-1").state == EntryState.submitted

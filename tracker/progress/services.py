@@ -453,14 +453,17 @@ def reopen_entry(session: Session, user, entry: Entry, reason: str) -> Entry:
     return apply_transition(session, user, entry, "reopen", reason)
 
 
-def review_many(session: Session, user, entry_ids: list[int], decision: str, note: str = "") -> list[Entry]:
-    """Approve or return several submitted entries at once; all or nothing."""
+def review_many(
+    session: Session, user, entry_ids: list[int], decision: str, note: str = "", seen: dict[int, int] | None = None
+) -> list[Entry]:
+    """Approve or return several submitted entries at once, each at the version listed; all or nothing."""
     if decision not in ("approve", "return"):
         raise ValidationFailed([("decision", str(_l("Choose approve or return.")))])
     entries = session.scalars(sa.select(Entry).where(Entry.id.in_(entry_ids)).options(joinedload(Entry.cycle))).all()
     if not entries:
         raise ValidationFailed([("entries", str(_l("Select at least one entry.")))])
     for entry in entries:
+        check_seen_version(entry, (seen or {}).get(entry.id))
         apply_transition(session, user, entry, decision, note)
     return list(entries)
 

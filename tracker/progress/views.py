@@ -282,7 +282,8 @@ def review_queue():
     if bulk.validate_on_submit():
         ids = [int(i) for i in request.form.getlist("entry_ids") if i.isdigit()]
         try:
-            done = services.review_many(db.session, current_user, ids, bulk.decision.data, bulk.note.data or "")
+            seen = {i: int(v) for i in ids if (v := request.form.get(f"seen-{i}", "")).isdigit()}
+            done = services.review_many(db.session, current_user, ids, bulk.decision.data, bulk.note.data or "", seen)
         except (ValidationFailed, WorkflowError) as exc:
             db.session.rollback()
             flash(exc.errors[0][1] if isinstance(exc, ValidationFailed) else str(exc), "danger")
