@@ -104,10 +104,15 @@ def combine(spec: IndicatorSpec, values: Iterable[Value]) -> Actual | None:
     return Actual(sum(numbers, Decimal(0)) if numbers else None, women, men, unsplit, len(values))
 
 
+def people_numerator(counts_people: bool, women: int | None, men: int | None, numerator: Decimal | None) -> Decimal | None:
+    """Where an indicator counts people, its figure is women + men; otherwise the numerator given."""
+    if counts_people:
+        return Decimal(women + men) if women is not None and men is not None else None
+    return numerator
+
+
 def _numerator(spec: IndicatorSpec, v: Value) -> Decimal | None:
-    if spec.counts_people and v.women is not None and v.men is not None:
-        return Decimal(v.women + v.men)
-    return v.numerator
+    return people_numerator(spec.counts_people, v.women, v.men, v.numerator)
 
 
 def _sex_totals(spec: IndicatorSpec, values: list[Value]) -> tuple[int | None, int | None, int]:

@@ -21,6 +21,7 @@ from tracker.db import utcnow
 from tracker.domain import DomainError, PermissionDenied, ValidationFailed, WorkflowError
 from tracker.plan.models import Action, ActionInstitution, Indicator, IndicatorInstitution, Institution, Measure, Plan
 from tracker.progress import workflow
+from tracker.status import people_numerator
 from tracker.progress.models import (
     ActionStatus,
     CycleState,
@@ -254,16 +255,14 @@ def _check_complete(indicator: Indicator, data: IndicatorInput, errors: FieldErr
 
 
 def _numerator(indicator: Indicator, data: IndicatorInput) -> Decimal | None:
-    if indicator.counts_people and data.women is not None and data.men is not None:
-        return Decimal(data.women + data.men)
-    return data.numerator
+    return people_numerator(indicator.counts_people, data.women, data.men, data.numerator)
 
 
 def _derived_value(indicator: Indicator, data: IndicatorInput) -> Decimal | None:
     """The single figure statuses are computed from."""
     if indicator.measure == Measure.number:
         if indicator.counts_people:
-            return Decimal(data.women + data.men) if data.women is not None and data.men is not None else None
+            return _numerator(indicator, data)
         return data.value
     if indicator.measure == Measure.percentage:
         numerator = _numerator(indicator, data)
