@@ -6,6 +6,7 @@ Pick a class with TRACKER_ENV (development, testing, production); development is
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,48 @@ INSTANCE_PATH = Path(os.environ.get("TRACKER_INSTANCE_PATH", PROJECT_ROOT / "ins
 
 class ConfigError(RuntimeError):
     """The configuration cannot be used; the message is one line meant for the operator."""
+
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+TEST_SECRET_KEY = "testing-secret-key"
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 12  # token_urlsafe(48) has about 40 distinct characters; "aaaa...b" has 2
+MAKE_A_KEY = 'make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+KNOWN_KEYS = frozenset({DEV_SECRET_KEY, TEST_SECRET_KEY, "changeme", "secret", "change-me"})
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why `key` cannot sign production sessions (None when it can); one line that says how to make one."""
+    if not key:
+        return f"TRACKER_SECRET_KEY is not set; {MAKE_A_KEY}"
+    if key.strip().lower() in KNOWN_KEYS:
+        return f"TRACKER_SECRET_KEY is a published default; {MAKE_A_KEY}"
+    if len(key) < MIN_SECRET_LENGTH:
+        return f"TRACKER_SECRET_KEY has {len(key)} characters, at least {MIN_SECRET_LENGTH} are needed; {MAKE_A_KEY}"
+    if len(set(key)) < MIN_SECRET_DISTINCT:
+        return f"TRACKER_SECRET_KEY uses only {len(set(key))} different characters; {MAKE_A_KEY}"
+    if _repeats_a_pattern(key):
+        return f"TRACKER_SECRET_KEY repeats a pattern; {MAKE_A_KEY}"
+    return None
+
+
+def _repeats_a_pattern(key: str) -> bool:
+    """A key made of one chunk repeated ("abc123abc123..."), a long run of one character, or mostly a sequence."""
+    for size in range(1, len(key) // 2 + 1):
+        chunk = key[:size]
+        if (chunk * (len(key) // size + 1))[: len(key)] == key:
+            return True
+    longest_run = max(len(run.group(0)) for run in re.finditer(r"(.)\1*", key))
+    steps = sum(1 for a, b in zip(key, key[1:]) if abs(ord(b) - ord(a)) == 1)
+    return longest_run > len(key) // 4 or steps > len(key) // 2
+
+
+def shared_storage_problem(uri: str | None) -> str | None:
+    """Why `uri` cannot hold the login-throttling counters of several workers (None when it can)."""
+    if not uri or uri.startswith("memory://"):
+        return ("TRACKER_RATELIMIT_STORAGE_URI must be shared storage in production (with memory:// each worker "
+                "counts failed logins on its own): set TRACKER_RATELIMIT_STORAGE_URI=redis://HOST:6379/0")
+    return None
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -35,7 +78,7 @@ class Config:
     """Settings shared by every environment."""
 
     ENV_NAME = "base"
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
     DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'tracker.sqlite3'}")
     SQL_ECHO = False
     UPLOAD_FOLDER = Path(_env("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads")))
@@ -52,7 +95,11 @@ class Config:
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BTN_STYLE = "primary"
     # Sessions and cookies.
+    # Idle lifetime: a session unused this long ends. Absolute lifetime: every session ends this long after login.
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=_env_int("SESSION_MINUTES", 60))
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12))
+    # Roles that must use a second factor (TOTP) to log in, e.g. "committee,admin". Empty: optional for everyone.
+    REQUIRE_2FA_ROLES = frozenset(r.strip() for r in (_env("REQUIRE_2FA_ROLES", "") or "").split(",") if r.strip())
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -61,6 +108,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     # Login throttling (Flask-Limiter).
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    # Several instances can share one Redis: each counts under its own prefix.
+    RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "nap-tracker")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_ADDRESS = _env("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes")
@@ -82,6 +131,10 @@ class Config:
     @classmethod
     def validate(cls) -> None:
         """Refuse settings that cannot work; raise ConfigError with one clear line."""
+        unknown = sorted(set(cls.REQUIRE_2FA_ROLES) - ROLE_NAMES)
+        if unknown:
+            raise ConfigError(f"TRACKER_REQUIRE_2FA_ROLES names unknown roles: {', '.join(unknown)} "
+                              f"(choose among {', '.join(sorted(ROLE_NAMES))})")
 
 
 class DevelopmentConfig(Config):
@@ -93,7 +146,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
-    SECRET_KEY = "testing-secret-key"
+    SECRET_KEY = TEST_SECRET_KEY
     DATABASE_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "sqlite://")
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
@@ -111,13 +164,21 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls) -> None:
+        """The environment is read again here, so a key set after import is seen as well."""
+        super().validate()
         secret = os.environ.get("TRACKER_SECRET_KEY", "")
-        if len(secret) < 32 or secret == Config.SECRET_KEY:
-            raise ConfigError(
-                "TRACKER_SECRET_KEY must be set to a random value of at least 32 characters in production"
-            )
-        cls.SECRET_KEY = secret
+        problem = secret_key_problem(secret)
+        if problem:
+            raise ConfigError(problem)
+        storage = os.environ.get("TRACKER_RATELIMIT_STORAGE_URI", "memory://")
+        problem = shared_storage_problem(storage)
+        if problem:
+            raise ConfigError(problem)
+        cls.SECRET_KEY, cls.RATELIMIT_STORAGE_URI = secret, storage
 
+
+# The role names of tracker.auth.models.Role, spelled here so that config.py imports nothing of the app.
+ROLE_NAMES = frozenset({"reporter", "committee", "viewer", "admin"})
 
 CONFIGS = {
     "development": DevelopmentConfig,

@@ -142,6 +142,17 @@ def client(app):
 
 
 @pytest.fixture
+def cli(app):
+    """cli("users", "list", input=...) -> the result of running `tracker` in the test app."""
+    runner = app.test_cli_runner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(args=list(args), input=input)
+
+    return invoke
+
+
+@pytest.fixture
 def login_as(app, make_user):
     """login_as(role) -> a client logged in as a new user of that role."""
 

@@ -464,3 +464,15 @@ def test_user_text_cannot_become_a_spreadsheet_formula(app, peru):
     assert load_workbook(io.BytesIO(xlsx))["Donors"]["B2"].value == -5  # numbers stay numbers
     text = zipfile.ZipFile(io.BytesIO(csv_zip)).read("donors.csv").decode("utf-8-sig")
     assert "'=HYPERLINK" in text and ",-5" in text
+
+
+def test_a_final_version_number_is_never_given_twice(app, peru, session):
+    from tracker.plan import models as pm
+    from tracker.reports.models import FinalReportMark
+    from tracker.reports.services import next_final_version, raise_final_marks
+
+    plan = session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+    assert next_final_version(session, plan, 2024) == 1
+    raise_final_marks(session, {("PE-2021", 2024): 4, ("XX-0000", 2024): 9})  # e.g. published before a restore
+    assert next_final_version(session, plan, 2024) == 5
+    assert session.get(FinalReportMark, (plan.id, 2024)).last_version == 5

@@ -69,6 +69,12 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "auth.login": {"GET": everyone(), "POST": everyone()},
     "auth.logout": {"POST": logged_in()},
     "auth.change_password": {"GET": logged_in(), "POST": logged_in()},
+    # The code step of a login: anonymous by nature (the password was right, the login not complete yet).
+    "auth.login_code": {"GET": everyone(), "POST": everyone()},
+    "auth.account": {"GET": logged_in()},
+    "auth.end_other_sessions": {"POST": logged_in()},
+    "auth.two_factor_setup": {"GET": logged_in(), "POST": logged_in()},
+    "auth.two_factor_disable": {"POST": logged_in()},
     "plan.index": {"GET": logged_in()},
     "plan.show": {"GET": logged_in()},
     "plan.pillar": {"GET": logged_in()},

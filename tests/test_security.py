@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import html
+import os
 import re
+import secrets
+import subprocess
+import sys
 import time
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
@@ -13,7 +18,7 @@ import itsdangerous.timed
 import pytest
 from click.testing import CliRunner
 
-from config import Config, ConfigError, ProductionConfig
+from config import DEV_SECRET_KEY, TEST_SECRET_KEY, Config, ConfigError, ProductionConfig, secret_key_problem
 from conftest import PASSWORD, Client
 from test_auth import seed_light_peru
 from tracker import create_app
@@ -28,7 +33,8 @@ def peru(app):
     seed_light_peru(app)
 
 
-SECRET = "k3y-" + "x" * 40
+SECRET = "w8Qm2ZrT5vLx9KbN4sYd7HcJ3gFp6Ae1Uo0Ri-_tVnMq"  # shaped like secrets.token_urlsafe(48)
+SHARED_STORAGE = "redis://127.0.0.1:6379/15"
 STRICT_REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"}
 
 
@@ -157,7 +163,9 @@ def production_app(app, monkeypatch):
     to the new app, so they are put back afterwards for the other tests.
     """
     monkeypatch.setenv("TRACKER_SECRET_KEY", SECRET)
+    monkeypatch.setenv("TRACKER_RATELIMIT_STORAGE_URI", SHARED_STORAGE)
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)  # validate() sets it; undone after the test
+    monkeypatch.setattr(ProductionConfig, "RATELIMIT_STORAGE_URI", None)
     monkeypatch.setattr(ProductionConfig, "DATABASE_URL", app.config["DATABASE_URL"])
     saved_db, saved_limiter = dict(db.__dict__), dict(limiter.__dict__)
     try:
@@ -211,9 +219,23 @@ def test_production_refuses_demo_accounts(production_app):
     assert "Error:" in result.output and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("secret", [None, "", "too-short", Config.SECRET_KEY], ids=["unset", "empty", "short", "dev-default"])
-def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch, secret):
+WEAK_KEYS = {
+    "unset": None,
+    "empty": "",
+    "short": "too-short",
+    "dev-default": DEV_SECRET_KEY,
+    "test-default": TEST_SECRET_KEY,
+    "few-characters": "k3y-" + "x" * 40,
+    "repeated-chunk": "abcd1234" * 6,
+    "sequence": "abcdefghijklmnopqrstuvwxyz0123456789",
+    "long-run": "Qm2ZrT5vLx9KbN4sYd7H" + "0" * 20,
+}
+
+
+@pytest.mark.parametrize("secret", WEAK_KEYS.values(), ids=WEAK_KEYS.keys())
+def test_production_refuses_a_missing_or_weak_secret_key(monkeypatch, secret):
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
+    monkeypatch.setenv("TRACKER_RATELIMIT_STORAGE_URI", SHARED_STORAGE)
     if secret is None:
         monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
     else:
@@ -221,8 +243,48 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch, secr
     with pytest.raises(ConfigError) as exc:
         ProductionConfig.validate()
     message = str(exc.value)
-    assert "TRACKER_SECRET_KEY" in message
+    assert message.startswith("TRACKER_SECRET_KEY")
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(48))"' in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("make", [lambda: secrets.token_urlsafe(48), lambda: secrets.token_hex(32), lambda: secrets.token_urlsafe(24)],
+                         ids=["token_urlsafe(48)", "token_hex(32)", "token_urlsafe(24)"])
+def test_random_keys_are_accepted(make):
+    assert all(secret_key_problem(make()) is None for _ in range(200))
+
+
+@pytest.mark.parametrize("storage", [None, "memory://"], ids=["unset", "memory"])
+def test_production_refuses_throttling_counters_each_worker_keeps_alone(monkeypatch, storage):
+    monkeypatch.setenv("TRACKER_SECRET_KEY", SECRET)
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
+    monkeypatch.setattr(ProductionConfig, "RATELIMIT_STORAGE_URI", None)
+    if storage is None:
+        monkeypatch.delenv("TRACKER_RATELIMIT_STORAGE_URI", raising=False)
+    else:
+        monkeypatch.setenv("TRACKER_RATELIMIT_STORAGE_URI", storage)
+    with pytest.raises(ConfigError) as exc:
+        ProductionConfig.validate()
+    assert "TRACKER_RATELIMIT_STORAGE_URI=redis://" in str(exc.value)
+
+
+def test_unknown_role_required_to_use_a_second_factor_is_refused(monkeypatch):
+    monkeypatch.setattr(Config, "REQUIRE_2FA_ROLES", frozenset({"committee", "reviewers"}))
+    with pytest.raises(ConfigError) as exc:
+        Config.validate()
+    assert "TRACKER_REQUIRE_2FA_ROLES" in str(exc.value) and "reviewers" in str(exc.value)
+
+
+def test_production_cli_starts_with_a_strong_key_set_before_import(tmp_path):
+    """The environment is set before Python starts, as on a server: the first-wave bug refused every key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env.update(TRACKER_ENV="production", TRACKER_SECRET_KEY=secrets.token_urlsafe(48),
+               TRACKER_RATELIMIT_STORAGE_URI=SHARED_STORAGE, TRACKER_INSTANCE_PATH=str(tmp_path),
+               TRACKER_DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}")
+    tracker = Path(sys.executable).parent / "tracker"
+    result = subprocess.run([str(tracker), "db", "upgrade"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Database upgraded to" in result.stdout
 
 
 def test_create_app_refuses_production_without_a_secret_before_touching_anything(monkeypatch):
@@ -251,10 +313,12 @@ def test_tracker_command_prints_one_line_without_a_secret(monkeypatch):
 
 def dummy_url(app, rule) -> str:
     """Any URL the rule matches: CSRF is checked before the view runs."""
+    from werkzeug.routing import IntegerConverter
+
     values = {}
     for name in rule.arguments:
         converter = rule._converters[name]
-        if type(converter).__name__ == "IntegerConverter":
+        if isinstance(converter, IntegerConverter):  # the app's own bounded int converter is one too
             values[name] = 1
         elif type(converter).__name__ == "AnyConverter":
             values[name] = sorted(converter.items)[0] if hasattr(converter, "items") else "on"

@@ -21,16 +21,6 @@ def peru(app):
 CLI_PASSWORD = "Quartz-Meadow-Lantern-Ferry-58"
 
 
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-
-    def invoke(*args: str, input: str | None = None):
-        return runner.invoke(args=list(args), input=input)
-
-    return invoke
-
-
 def user(app, email: str) -> User | None:
     with app.app_context():
         row = db.session.scalars(sa.select(User).filter_by(email=email)).one_or_none()

@@ -13,7 +13,7 @@ def create_app(config: type | None = None) -> Flask:
     """Build the application; `config` defaults to the class named by TRACKER_ENV."""
     from config import INSTANCE_PATH, config_from_env
 
-    from tracker import errors, i18n, permissions, security
+    from tracker import errors, i18n, permissions, security, urls
     from tracker.auth import login as auth_login
     from tracker.db import db
     from tracker.extensions import bootstrap, csrf, limiter
@@ -27,6 +27,7 @@ def create_app(config: type | None = None) -> Flask:
     )
     app.config.from_object(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    urls.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)

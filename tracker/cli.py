@@ -47,11 +47,19 @@ def db_upgrade(revision: str) -> None:
 
 @db_group.command("downgrade")
 @click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (required in production without a terminal).")
 @with_appcontext
-def db_downgrade(revision: str) -> None:
-    """Revert migrations down to REVISION ('base' empties the database)."""
+def db_downgrade(revision: str, yes: bool) -> None:
+    """Revert migrations down to REVISION ('base' empties the database). Data in what is reverted is lost."""
+    from flask import current_app
+
     from tracker import migrate
 
+    if not yes:
+        if current_app.config["ENV_NAME"] == "production" and not sys.stdin.isatty():
+            raise click.ClickException("downgrading a production database needs --yes (take a backup first)")
+        click.confirm(f"Revert the database from {migrate.current() or 'base'} to {revision}? Data may be lost",
+                      abort=True)
     _migration_step(migrate.downgrade, revision)
     click.echo(f"Database downgraded to {migrate.current() or 'base'}.")
 
@@ -154,8 +162,9 @@ def register(app: Flask) -> None:
     """Attach the project's command groups to the app's CLI."""
     from tracker.auth.cli import users_group
     from tracker.demo_cli import demo_group
+    from tracker.ops.cli import ops_commands
     from tracker.progress.cli import mail_group, remind
     from tracker.reports.cli import report_group
 
-    for command in (db_group, seed, plan_group, users_group, demo_group, remind, mail_group, report_group):
+    for command in (db_group, seed, plan_group, users_group, demo_group, remind, mail_group, report_group, *ops_commands):
         app.cli.add_command(command)

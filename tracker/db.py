@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable
 
 import sqlalchemy as sa
 from flask import Flask, g
@@ -51,23 +51,77 @@ def enum_column(enum_cls: type[enum.Enum], name: str, **kwargs: Any) -> Any:
     )
 
 
+SQLITE_BUSY_TIMEOUT_MS = 15000  # several gunicorn workers wait for each other's writes instead of failing
+
+
 def make_engine(url: str, echo: bool = False) -> sa.Engine:
-    """Create the engine; SQLite gets foreign keys switched on."""
+    """Create the engine. SQLite: foreign keys on, WAL journal and a busy timeout. Others: connections
+    are tested before use, so a restarted or failed-over server costs no request a 500."""
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = sa.pool.StaticPool
+    else:
+        kwargs["pool_pre_ping"] = True
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    """A request that may write takes SQLite's write lock when it starts (BEGIN IMMEDIATE).
+
+    Two writers then run one after the other, and the second one reads what the first committed, so
+    its version check sees the change. With a plain BEGIN the second writer would read an old snapshot
+    and fail on its first write ("database is locked"), which no busy timeout can cure.
+    """
+    from flask import has_request_context, request
+
+    immediate = has_request_context() and request.method in WRITE_METHODS
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN is switched off: _sqlite_begin says which BEGIN (SQLAlchemy's recipe).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Readers no longer wait for a writer (and the reverse); a file database only, memory has no journal.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def call_after_commit(session: Session, callback: Callable[[], None], on_rollback: Callable[[], None] | None = None) -> None:
+    """Run `callback` once the session's transaction commits, or `on_rollback` if it rolls back instead.
+
+    E-mails go out and files appear only for work that was really stored, as in Warehouse.
+    A callback cannot use `session` (it is between transactions then): it opens its own connection.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+    if on_rollback is not None:
+        session.info.setdefault(_AFTER_ROLLBACK, []).append(on_rollback)
+
+
+_AFTER_COMMIT, _AFTER_ROLLBACK = "tracker.after_commit", "tracker.after_rollback"
+
+
+def _run_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_ROLLBACK, None)
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+def _run_after_rollback(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+    for callback in session.info.pop(_AFTER_ROLLBACK, []):
+        callback()
 
 
 class Database:
@@ -80,6 +134,8 @@ class Database:
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"], app.config.get("SQL_ECHO", False))
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        sa.event.listen(self.session_factory, "after_commit", _run_after_commit)
+        sa.event.listen(self.session_factory, "after_rollback", _run_after_rollback)
         app.extensions["tracker_db"] = self
         app.teardown_appcontext(self._close_session)
 

@@ -103,6 +103,8 @@ EVENT_LABELS = {
     "return": _l("Returned with a note"),
     "reopen": _l("Reopened"),
     "reminder": _l("Reminder: items still to report"),
+    "committee_role_granted": _l("New member of the Gender Equality Committee"),
+    "committee_password_reset": _l("A committee member's password was reset"),
 }
 
 

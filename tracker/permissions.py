@@ -13,11 +13,15 @@ from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 
 from tracker.auth.models import Role
+from tracker.auth.two_factor import must_enrol as must_enrol_second_factor
 
 # Reachable without logging in.
-PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "core.health", "auth.login", "core.set_language"})
+PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "core.health", "auth.login", "auth.login_code",
+                              "core.set_language"})
 # Reachable while a password change is pending.
 PASSWORD_CHANGE_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.change_password", "auth.logout"}
+# Reachable while a role that requires a second factor has none yet (REQUIRE_2FA_ROLES).
+TWO_FACTOR_ENROLMENT_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.two_factor_setup", "auth.logout"}
 
 
 def _is(user: Any, *roles: Role) -> bool:
@@ -182,7 +186,7 @@ def require(predicate: Callable[[Any], bool]) -> Callable:
 
 
 def _gate():
-    """Before every request: log in first, and change a temporary password before anything else."""
+    """Before every request: log in first, change a temporary password, then set up a required second factor."""
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
         return None
@@ -192,6 +196,8 @@ def _gate():
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
     if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         return redirect(url_for("auth.change_password"))
+    if must_enrol_second_factor(current_user) and endpoint not in TWO_FACTOR_ENROLMENT_ENDPOINTS:
+        return redirect(url_for("auth.two_factor_setup"))
     return None
 
 

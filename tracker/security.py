@@ -1,8 +1,8 @@
-"""Security headers on every response."""
+"""Security headers on every response, and no caching of anything but static files."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -35,6 +35,25 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def is_static_file() -> bool:
+    """Static files (CSS, scripts) are the same for everyone and hold no data: browsers may cache them."""
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+def forbid_caching(response: Response) -> Response:
+    """Pages, downloads and the login form are never stored by browsers or proxies.
+
+    Logged-in pages and files hold unpublished data that must not outlive the session on a shared
+    computer (the back button after logging out, a proxy's cache); the login form holds a CSRF token.
+    Only static files stay cacheable, so this is decided by what the response is, not by who asked.
+    """
+    if not is_static_file():
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
+    return response
+
+
 def add_hsts(response: Response) -> Response:
     response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
@@ -46,5 +65,6 @@ def init_app(app: Flask) -> None:
         # Real client addresses for throttling and the audit log, and HTTPS detection, behind a proxy.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.after_request(add_security_headers)
+    app.after_request(forbid_caching)
     if app.config.get("SESSION_COOKIE_SECURE"):
         app.after_request(add_hsts)

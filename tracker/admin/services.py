@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, joinedload
 
-from tracker import audit
+from tracker import audit, permissions
 from tracker.audit import AuditEvent
 from tracker.domain import ValidationFailed
 from tracker.plan.models import Country, Institution, InstitutionKind
@@ -63,6 +65,7 @@ def save_institution(session: Session, data: InstitutionInput, actor, institutio
 
 
 PAGE_SIZE = 50
+MAX_PAGE = 2**63 // PAGE_SIZE  # beyond it the offset overflows the database's integers
 
 
 def audit_events(session: Session, action: str = "", actor: str = "", page: int = 1) -> tuple[list[AuditEvent], bool]:
@@ -75,3 +78,38 @@ def audit_events(session: Session, action: str = "", actor: str = "", page: int 
     query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
     rows = list(session.scalars(query))
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+# Details that copy an entry's content into the log: evidence file names (evidence.added/removed) and the
+# review note or reopening reason (entry.return, entry.reopen...). Admins have no power over reviewed data,
+# so they read these only for entries they may see (approved ones), as on the entry's own page.
+ENTRY_CONTENT_DETAILS = ("file", "note")
+
+
+def shown_details(session: Session, viewer: Any, events: list[AuditEvent]) -> dict[int, str]:
+    """Each event's details as `viewer` may read them (by event id), the entry content of hidden entries redacted."""
+    hidden = _hidden_entry_ids(session, viewer, events)
+    return {event.id: _details_text(event, event.target_type == "Entry" and event.target_id in hidden) for event in events}
+
+
+def _carries_entry_content(event: AuditEvent) -> bool:
+    return event.target_type == "Entry" and any(event.details_dict.get(key) for key in ENTRY_CONTENT_DETAILS)
+
+
+def _hidden_entry_ids(session: Session, viewer: Any, events: list[AuditEvent]) -> set[str]:
+    """The target ids (as stored, text) of the events' entries that the viewer may not see; one query for the page."""
+    from tracker.progress.models import Entry
+
+    ids = {event.target_id for event in events if _carries_entry_content(event)}
+    numbers = [int(i) for i in ids if i.isdigit()]
+    visible = {str(entry.id) for entry in session.scalars(sa.select(Entry).where(Entry.id.in_(numbers)))
+               if permissions.can_view_entry(viewer, entry)} if numbers else set()
+    return ids - visible  # an entry that no longer exists cannot be checked: its content stays hidden
+
+
+def _details_text(event: AuditEvent, hide_entry_content: bool) -> str:
+    details = event.details_dict
+    if hide_entry_content:
+        hidden = str(_l("hidden: you cannot see this entry"))
+        details = {key: hidden if key in ENTRY_CONTENT_DETAILS and value else value for key, value in details.items()}
+    return json.dumps(details, default=str, ensure_ascii=False, sort_keys=True)

@@ -15,6 +15,7 @@ from tracker.i18n import localized
 from tracker.forms import EmptyForm, apply_errors, options
 from tracker.permissions import can_manage_institutions, can_manage_users, can_view_audit_log, require
 from tracker.plan.models import Institution, InstitutionKind
+from tracker.urls import int_arg, parse_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -138,7 +139,8 @@ def _id_or(value: str | None, empty: int | None) -> int | None:
     value = (value or "").strip()
     if not value:
         return empty
-    return int(value) if value.isdigit() else -1
+    chosen = parse_int(value)
+    return -1 if chosen is None else chosen
 
 
 def _save_institution(form: InstitutionForm, institution: Institution | None):
@@ -193,6 +195,7 @@ def edit_institution(institution_id: int):
 @require(can_view_audit_log)
 def audit_log():
     form = AuditFilterForm(request.args)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = int_arg("page", default=1, minimum=1, maximum=services.MAX_PAGE)
     events, more = services.audit_events(db.session, form.action.data or "", form.actor.data or "", page)
-    return render_template("admin/audit.html", events=events, form=form, page=page, more=more)
+    details = services.shown_details(db.session, current_user, events)
+    return render_template("admin/audit.html", events=events, details=details, form=form, page=page, more=more)

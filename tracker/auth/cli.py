@@ -68,3 +68,21 @@ def deactivate_user(email: str) -> None:
     services.set_active(db.session, user, False, actor=None)
     db.session.commit()
     click.echo(f"Deactivated {user.email}.")
+
+
+@users_group.command("reset-2fa")
+@click.argument("email")
+@with_appcontext
+def reset_two_factor(email: str) -> None:
+    """Remove an account's second factor (a lost phone and lost recovery codes); it is audit-logged.
+    A role that requires a second factor enrols again at the next login."""
+    from tracker.auth import two_factor
+
+    user = services.find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no account has the e-mail {email!r}")
+    if not user.two_factor_enabled:
+        raise click.ClickException(f"{user.email} has no second factor")
+    two_factor.reset_for(db.session, user, actor=None)
+    db.session.commit()
+    click.echo(f"Second factor removed for {user.email}; recovery codes deleted.")

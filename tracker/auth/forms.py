@@ -64,3 +64,34 @@ class ResetPasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Reset password"))
+
+
+class LoginCodeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=32)],
+        description=_l("The 6-digit code your authenticator app shows, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Continue"))
+
+
+class EnableTwoFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"),
+        validators=[DataRequired(), Length(max=32)],
+        description=_l("After adding the account to your app, type the 6-digit code it shows."),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField(_l("Turn on two-step verification"))
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=32)],
+        description=_l("A code from your authenticator app, or one of your recovery codes."),
+        render_kw={"autocomplete": "one-time-code"},
+    )
+    submit = SubmitField(_l("Turn off two-step verification"))

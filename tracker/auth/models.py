@@ -1,4 +1,4 @@
-"""Accounts: one role per user; reporters belong to one institution."""
+"""Accounts: one role per user; reporters belong to one institution. Server-side sessions, second factor."""
 
 from __future__ import annotations
 
@@ -39,6 +39,10 @@ class User(UserMixin, Base):
     session_token: Mapped[str] = mapped_column(sa.String(64))
 
     institution: Mapped[Institution | None] = relationship()
+    # The second factor lives in its own table: altering user_account would rebuild it on SQLite,
+    # and a rebuild with foreign keys on empties audit_event.actor_id (ON DELETE SET NULL).
+    totp: Mapped[TotpCredential | None] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                       passive_deletes=True)
 
     __table_args__ = (
         sa.CheckConstraint("role <> 'reporter' OR institution_id IS NOT NULL", "reporter_has_institution"),
@@ -49,8 +53,74 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    @property
+    def two_factor_enabled(self) -> bool:
+        """A confirmed TOTP enrolment (the loader fetches `totp` with the session, so this costs no query)."""
+        return self.totp is not None and self.totp.confirmed_at is not None
+
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class TotpCredential(Base):
+    """The user's authenticator-app secret; without confirmed_at it is an enrolment not yet confirmed."""
+
+    __tablename__ = "totp_credential"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[Timestamp]
+    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The time step of the last accepted code: the same code (or an older one) is never accepted twice.
+    last_counter: Mapped[int | None]
+
+    user: Mapped[User] = relationship(back_populates="totp")
+
+
+class SessionEnd(enum.StrEnum):
+    """Why a server-side session ended."""
+
+    logout = "logout"
+    ended_elsewhere = "ended_elsewhere"  # "log out everywhere else" from another session
+    credentials_changed = "credentials_changed"  # password changed or reset, account deactivated
+    idle = "idle"
+    expired = "expired"  # older than SESSION_ABSOLUTE_LIFETIME
+
+
+class UserSession(Base):
+    """One login: the browser holds the raw token (in the signed cookie), the database only its sha256."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), index=True, unique=True)
+    created_at: Mapped[Timestamp]
+    last_seen_at: Mapped[Timestamp]
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    ended_reason: Mapped[SessionEnd | None] = enum_column(SessionEnd, "session_end")
+    address: Mapped[str] = mapped_column(sa.String(64), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("(ended_at IS NULL) = (ended_reason IS NULL)", "ended_with_reason"),
+    )
+
+
+class RecoveryCode(Base):
+    """A one-time code that replaces the authenticator app once; stored as its sha256 (the codes are random)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[Timestamp]
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "code_hash"),)

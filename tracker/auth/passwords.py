@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -51,13 +52,27 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
+def _without_accents(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def _is_published_demo_password(password: str) -> bool:
+    """The README's demo password opens demo accounts in development and nothing anywhere else."""
+    from tracker.demo import DEMO_PASSWORD
+
+    return password == DEMO_PASSWORD and not current_app.config.get("DEMO_ACCOUNTS")
+
+
 def password_problems(password: str, *user_inputs: str) -> list[str]:
     """The reasons a new password is refused (empty when it is acceptable)."""
     if len(password) < MIN_LENGTH:
         return [str(_l("Use at least %(n)d characters.", n=MIN_LENGTH))]
     if password.lower() in _common_passwords():
         return [str(_l("This password is on the list of common passwords. Choose another."))]
+    if _is_published_demo_password(password):
+        return [str(_l("This password is published in the documentation. Choose another."))]
     inputs = [part for value in user_inputs for part in value.replace("@", " ").replace(".", " ").split() if part]
+    inputs += [plain for plain in map(_without_accents, inputs) if plain not in inputs]  # "Perú" also as "Peru"
     if zxcvbn(password[:72], user_inputs=inputs)["score"] < MIN_STRENGTH:
         return [str(_l("This password is too easy to guess. Mix several unrelated words, numbers or symbols."))]
     return []

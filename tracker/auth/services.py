@@ -11,12 +11,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from tracker import audit
-from tracker.auth import throttle
+from tracker.auth import notices, throttle
 from tracker.auth.models import Role, User
 from tracker.auth.passwords import burn_verification, hash_password, password_problems, verify_password
 from tracker.db import utcnow
 from tracker.domain import ValidationFailed
-from tracker.plan.models import Institution
+from tracker.plan.models import Country, Institution
 
 
 class LoginRefused(Exception):
@@ -52,10 +52,23 @@ def authenticate(session: Session, email: str, password: str, address: str) -> U
         throttle.register_failure(email, address)
         reason = "unknown account" if user is None else ("inactive" if not user.active else "wrong password")
         audit.record(session, "login.failed", actor=user, actor_email=email, reason=reason)
+        _tell_if_now_locked(session, user, email)
         raise LoginRefused()
+    if user.two_factor_enabled:
+        # Not logged in yet: two_factor.complete_login finishes (and records) it after the code.
+        audit.record(session, "login.password_accepted", actor=user)
+        return user
     user.last_login_at = utcnow()
     audit.record(session, "login.succeeded", actor=user)
     return user
+
+
+def _tell_if_now_locked(session: Session, user: User | None, email: str) -> None:
+    """The failure that locks an account (later ones are refused before counting) e-mails its owner."""
+    lockout = throttle.account_lockout(email)
+    if user is not None and user.active and lockout:
+        audit.record(session, "login.locked", actor=user, seconds=lockout.seconds)
+        notices.account_locked(session, user, lockout.seconds)
 
 
 def record_logout(session: Session, user: User) -> None:
@@ -94,6 +107,24 @@ def _valid_email(session: Session, email: str, user_id: int | None = None) -> st
     return email
 
 
+# Words an attacker tries first against this tracker, whoever the user is.
+PRODUCT_WORDS = ("nap", "tracker", "1325", "wps", "mujeres", "paz", "seguridad", "women", "peace", "security")
+
+
+def context_words(session: Session, email: str, name: str, institution: Institution | None) -> list[str]:
+    """What a password must not be built from: the user's e-mail and name, their institution and its country
+    (every country of the instance for accounts without an institution) and the product."""
+    words = [email, name, *PRODUCT_WORDS]
+    if institution is not None:
+        words += [institution.code, institution.name_es, institution.name_en]
+        countries = [institution.country]
+    else:
+        countries = list(session.scalars(sa.select(Country)))
+    for country in countries:
+        words += [country.iso_code, country.name_es, country.name_en]
+    return [w for w in words if w]
+
+
 def _check_password(password: str, *inputs: str) -> None:
     problems = password_problems(password, *inputs)
     if problems:
@@ -105,7 +136,7 @@ def create_user(session: Session, data: UserInput, password: str, actor: User | 
     email = _valid_email(session, data.email)
     name = data.name.strip() or email.split("@")[0]
     institution = _institution(session, data.role, data.institution_code)
-    _check_password(password, email, name)
+    _check_password(password, *context_words(session, email, name, institution))
     user = User(
         email=email,
         name=name,
@@ -119,7 +150,14 @@ def create_user(session: Session, data: UserInput, password: str, actor: User | 
     session.flush()
     audit.record(session, "user.created", actor=actor, target=user, email=email, role=data.role.value,
                  institution=institution.code if institution else None)
+    if user.role == Role.committee:
+        _committee_role_granted(session, user, actor)
     return user
+
+
+def _committee_role_granted(session: Session, user: User, actor: User | None) -> None:
+    audit.record(session, "user.committee_role_granted", actor=actor, target=user, email=user.email)
+    notices.committee_role_granted(session, user, actor)
 
 
 def update_user(session: Session, user: User, data: UserInput, actor: User) -> User:
@@ -137,6 +175,10 @@ def update_user(session: Session, user: User, data: UserInput, actor: User) -> U
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
         audit.record(session, "user.updated", actor=actor, target=user, changes=changes)
+    if "role" in changes:
+        notices.role_changed(session, user, Role(before["role"]), actor)
+        if user.role == Role.committee:
+            _committee_role_granted(session, user, actor)
     session.flush()
     return user
 
@@ -152,9 +194,12 @@ def set_active(session: Session, user: User, active: bool, actor: User | None) -
 
 def reset_password(session: Session, user: User, password: str, actor: User) -> None:
     """An admin sets a new password; the user must change it at next login."""
-    _check_password(password, user.email, user.name)
+    _check_password(password, *context_words(session, user.email, user.name, user.institution))
     _set_password(user, password, must_change=True)
     audit.record(session, "user.password_reset", actor=actor, target=user)
+    notices.password_reset(session, user, actor)
+    if user.role == Role.committee:
+        notices.committee_password_reset(session, user, actor)
 
 
 def change_own_password(session: Session, user: User, current: str, new: str) -> None:
@@ -163,9 +208,10 @@ def change_own_password(session: Session, user: User, current: str, new: str) ->
         raise ValidationFailed([("current_password", str(_l("The current password is not correct.")))])
     if current == new:
         raise ValidationFailed([("password", str(_l("Choose a password different from the current one.")))])
-    _check_password(new, user.email, user.name)
+    _check_password(new, *context_words(session, user.email, user.name, user.institution))
     _set_password(user, new, must_change=False)
     audit.record(session, "user.password_changed", actor=user, target=user)
+    notices.password_changed(session, user)
 
 
 def _set_password(user: User, password: str, must_change: bool) -> None:

@@ -34,16 +34,27 @@ def _limits() -> list[tuple[str, RateLimitItem]]:
 
 
 def _keys(email: str, address: str) -> dict[str, str]:
-    return {"account": f"login-fail:account:{email.strip().lower()}", "address": f"login-fail:address:{address}"}
+    # These keys reach the storage as they are (Flask-Limiter prefixes only its own): the prefix is added here.
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "nap-tracker")
+    return {"account": f"{prefix}:login-fail:account:{email.strip().lower()}",
+            "address": f"{prefix}:login-fail:address:{address}"}
 
 
 def check(email: str, address: str) -> Lockout | None:
     """Return the wait still due when the account or the address has failed too often."""
-    keys = _keys(email, address)
+    return _lockout(_keys(email, address), ("account", "address"))
+
+
+def account_lockout(email: str) -> Lockout | None:
+    """The wait still due because this account (whatever the address) has failed too often."""
+    return _lockout(_keys(email, ""), ("account",))
+
+
+def _lockout(keys: dict[str, str], kinds: tuple[str, ...]) -> Lockout | None:
     waits = [
         limiter.limiter.get_window_stats(item, keys[kind]).reset_time - time.time()
         for kind, item in _limits()
-        if not limiter.limiter.test(item, keys[kind])
+        if kind in kinds and not limiter.limiter.test(item, keys[kind])
     ]
     return Lockout(int(math.ceil(max(waits)))) if waits else None
 

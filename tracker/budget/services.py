@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from sqlalchemy.orm import Session, selectinload
 
 from tracker import audit, permissions
@@ -190,7 +191,8 @@ def import_mef_figures(session: Session, user, cycle: ReportingCycle, institutio
     """Update the institution's draft budget item from a spending-portal CSV; returns the errors (none: saved).
 
     The row whose pliego, unidad ejecutora and meta match the item's budget line gives PIA, PIM,
-    certificación, compromiso anual, devengado and girado. All or nothing.
+    certificación, compromiso anual, devengado and girado. All or nothing: a file that is not the
+    portal's CSV (binary, unreadable characters, too many lines, a huge cell) gives one error and no change.
     """
     from tracker.budget import mef_csv
 
@@ -201,7 +203,7 @@ def import_mef_figures(session: Session, user, cycle: ReportingCycle, institutio
     if entry is None or not all(getattr(entry.budget, k) for k in mef_csv.KEY_COLUMNS):
         return [str(_l("First save the budget item with its pliego, unidad ejecutora and meta presupuestal."))]
     key = tuple(mef_csv.line_code(getattr(entry.budget, k)) for k in mef_csv.KEY_COLUMNS)
-    errors = [r.error for r in rows if r.error]
+    errors = _first_errors([r.error for r in rows if r.error])
     matches = [r for r in rows if r.key == key and not r.error]
     if not errors and len(matches) != 1:
         errors.append(str(_l("No line of the file matches the budget line %(key)s.", key=" / ".join(key))) if not matches
@@ -216,3 +218,14 @@ def import_mef_figures(session: Session, user, cycle: ReportingCycle, institutio
     except ValidationFailed as exc:
         return [message for _field, message in exc.errors]
     return []
+
+
+MAX_SHOWN_ERRORS = 20  # a file wrong on every line would otherwise fill the page
+
+
+def _first_errors(errors: list[str]) -> list[str]:
+    """The first errors of the file, and how many more there are."""
+    if len(errors) <= MAX_SHOWN_ERRORS:
+        return errors
+    more = len(errors) - MAX_SHOWN_ERRORS
+    return [*errors[:MAX_SHOWN_ERRORS], str(_ln("… and %(num)d more line with errors.", "… and %(num)d more lines with errors.", more))]

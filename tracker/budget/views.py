@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -52,6 +52,17 @@ def _fill(form: BudgetForm, data: services.BudgetInput, version: int) -> None:
     form.version.data = str(version)
 
 
+def _budget_form(plan, institution, formdata=True) -> BudgetForm:
+    form = BudgetForm() if formdata else BudgetForm(formdata=None)
+    form.actions.choices = options((a.code, a.code) for a in progress.assigned_items(db.session, plan.id, institution.id)[1])
+    return form
+
+
+def _item_page(plan, cycle, entry, form: BudgetForm, import_form: CsvImportForm, conflict=None, status: int = 200):
+    return render_template("budget/item.html", plan=plan, cycle=cycle, entry=entry, form=form, conflict=conflict,
+                           import_form=import_form), status
+
+
 @bp.route("/<int:year>", methods=["GET", "POST"])
 @require(permissions.can_report)
 def item(code: str, year: int):
@@ -62,8 +73,7 @@ def item(code: str, year: int):
     entry = services.find_budget_entry(db.session, cycle, institution.id)
     if entry is not None and not permissions.can_edit_entry(current_user, entry):
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
-    form = BudgetForm()
-    form.actions.choices = options((a.code, a.code) for a in progress.assigned_items(db.session, plan.id, institution.id)[1])
+    form = _budget_form(plan, institution)
     outcome = entry_forms.Outcome()
     if request.method == "GET" and entry is not None:
         _fill(form, services.input_from_entry(entry), entry.version)
@@ -76,36 +86,48 @@ def item(code: str, year: int):
         )
         if outcome.response:
             return outcome.response
-    return render_template("budget/item.html", plan=plan, cycle=cycle, entry=entry, form=form, conflict=outcome.conflict,
-                           import_form=CsvImportForm()), (outcome.status() if request.method == "POST" else 200)
+    return _item_page(plan, cycle, entry, form, CsvImportForm(formdata=None), outcome.conflict,
+                      outcome.status() if request.method == "POST" else 200)
 
 
 @bp.post("/<int:year>/import")
 @require(permissions.can_report)
 def import_csv(code: str, year: int):
-    """Figures from the public spending portal's CSV, matched to the item's budget line."""
+    """Figures from the public spending portal's CSV, matched to the item's budget line; refusals show the page again (400)."""
     plan = plan_or_404(code)
     cycle = cycle_or_404(plan, year)
     form = CsvImportForm()
-    if not form.validate_on_submit() or not form.file.data:
-        flash(_("Choose a CSV file."), "danger")
-        return redirect(url_for("budget.item", code=plan.code, year=year))
-    data = form.file.data.read(uploads.max_bytes() + 1)
-    if len(data) > uploads.max_bytes():
-        errors = [_("The file is too large.")]
-    else:
-        try:
-            errors = services.import_mef_figures(db.session, current_user, cycle, current_user.institution, data)
-        except (WorkflowError, PermissionDenied) as exc:
-            errors = [str(exc) or _("This entry cannot be changed.")]
-    if errors:
-        db.session.rollback()
-        for message in errors:
-            flash(message, "danger")
-    else:
+    errors = _import_errors(form, cycle)
+    if not errors:
         db.session.commit()
         flash(_("Figures imported from the spending portal file."), "success")
-    return redirect(url_for("budget.item", code=plan.code, year=year))
+        return redirect(url_for("budget.item", code=plan.code, year=year))
+    db.session.rollback()
+    form.file.errors = errors
+    entry = services.find_budget_entry(db.session, cycle, current_user.institution.id)
+    if entry is not None and not permissions.can_edit_entry(current_user, entry):
+        for message in errors:
+            flash(message, "danger")
+        return redirect(url_for("progress.show_entry", entry_id=entry.id))
+    item_form = _budget_form(plan, current_user.institution, formdata=False)
+    if entry is not None:
+        _fill(item_form, services.input_from_entry(entry), entry.version)
+    return _item_page(plan, cycle, entry, item_form, form, status=400)
+
+
+def _import_errors(form: CsvImportForm, cycle) -> list[str]:
+    """Read the upload within the size limit and import it; the errors to show (none: imported, not committed)."""
+    if not form.validate_on_submit() or not form.file.data:
+        return [_("Choose a CSV file.")]
+    data = form.file.data.read(uploads.max_bytes() + 1)
+    if len(data) > uploads.max_bytes():
+        return [_("The file is larger than %(mb)d MB.", mb=current_app.config["MAX_UPLOAD_MB"])]
+    if not data.strip():
+        return [_("The file is empty.")]
+    try:
+        return services.import_mef_figures(db.session, current_user, cycle, current_user.institution, data)
+    except (WorkflowError, PermissionDenied) as exc:
+        return [str(exc) or _("This entry cannot be changed.")]
 
 
 @bp.get("/<int:year>/compliance")

@@ -17,6 +17,7 @@ from tracker.permissions import plan_or_404, require
 from tracker.plan import services as plan_services
 from tracker.progress import queries as progress_queries
 from tracker.progress import services as progress_services
+from tracker.urls import year_arg
 
 bp = Blueprint("dashboard", __name__)
 
@@ -34,7 +35,7 @@ def _chosen_plan(code: str | None):
 
 
 def _year(plan) -> int:
-    year = request.args.get("year", type=int)
+    year = year_arg()
     return year or services.default_year(db.session, plan) or (plan.adoption_year or 0)
 
 

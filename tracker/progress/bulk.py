@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from tracker.domain import ValidationFailed
+from tracker.formulas import safe_cell, safe_text, unescape_text
 from tracker.i18n import localized
 from tracker.labels import choices, label
 from tracker.plan.models import Action, Indicator, Institution
@@ -112,14 +113,14 @@ def _sheet_title(text: Any) -> str:
 def _write_instructions(sheet: Worksheet, cycle: ReportingCycle, institution: Institution) -> None:
     sheet.title = _sheet_title(_("Instructions"))
     sheet.column_dimensions["A"].width = 110
-    sheet.append([_("Excel template for progress reporting")])
+    _append(sheet, [_("Excel template for progress reporting")])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([f"{cycle.plan.code} · {localized(cycle.plan, 'title')}"])
-    sheet.append([f"{localized(institution, 'name')} ({institution.code}) · {cycle.year}"])
-    sheet.append([_("Deadline: %(date)s", date=cycle.deadline.isoformat())])
-    sheet.append([])
+    _append(sheet, [f"{cycle.plan.code} · {localized(cycle.plan, 'title')}"])
+    _append(sheet, [f"{localized(institution, 'name')} ({institution.code}) · {cycle.year}"])
+    _append(sheet, [_("Deadline: %(date)s", date=cycle.deadline.isoformat())])
+    _append(sheet, [])
     for line in _instruction_lines():
-        sheet.append([line])
+        _append(sheet, [line])
         sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
 
 
@@ -135,9 +136,17 @@ def _instruction_lines() -> list[str]:
     ]
 
 
+def _append(sheet: Worksheet, values: list[Any]) -> None:
+    """Every row of the template goes through here: names, notes and drafts cannot start a formula.
+
+    The reader undoes the escaping (_blank, _read_meta), so a pre-filled row comes back unchanged.
+    """
+    sheet.append([safe_cell(value) for value in values])
+
+
 def _write_items(sheet: Worksheet, kind: EntryKind, items: list[services.WorkItem]) -> None:
     columns = COLUMNS[kind]
-    sheet.append([str(c.title) for c in columns])
+    _append(sheet, [str(c.title) for c in columns])
     for index, column in enumerate(columns, start=1):
         cell = sheet.cell(1, index)
         cell.font, cell.fill = Font(bold=True), HEADER
@@ -164,7 +173,7 @@ def _write_item(sheet: Worksheet, columns: tuple[Column, ...], work: services.Wo
             row.append(_cell_value(entry, column.key) if entry is not None and editable and column.key in applicable else None)
         else:
             row.append(described.get(column.key))
-    sheet.append(row)
+    _append(sheet, row)
     number = sheet.max_row
     for index, column in enumerate(columns, start=1):
         cell = sheet.cell(number, index)
@@ -244,7 +253,7 @@ def _add_validations(sheet: Worksheet, kind: EntryKind, last_row: int) -> None:
 
 def _list_validation(options: list[str]) -> DataValidation:
     """A drop-down list; other values only warn, since codes and the other language are accepted too."""
-    cleaned = [str(o).replace(",", " ").replace('"', "'") for o in options]
+    cleaned = [safe_text(str(o).replace(",", " ").replace('"', "'")) for o in options]
     return DataValidation(
         type="list", formula1='"' + ",".join(cleaned) + '"', allow_blank=True, showErrorMessage=True,
         errorStyle="warning", error=_("Choose a value from the list."),
@@ -255,7 +264,7 @@ def _write_meta(sheet: Worksheet, cycle: ReportingCycle, institution: Institutio
     """A sheet hidden from the user that says which plan, year and institution the template is for."""
     for key, value in (("format", FORMAT), ("plan", cycle.plan.code), ("year", cycle.year), ("institution", institution.code),
                        (EntryKind.indicator.value, titles[EntryKind.indicator]), (EntryKind.action.value, titles[EntryKind.action])):
-        sheet.append([key, value])
+        _append(sheet, [key, value])
     sheet.sheet_state = "veryHidden"
     sheet.protection.sheet = True
 
@@ -418,7 +427,7 @@ def _read_meta(workbook: openpyxl.Workbook) -> dict[str, str]:
     if META_SHEET not in workbook.sheetnames:
         raise _not_template()
     cells = workbook[META_SHEET].iter_rows(max_row=20, max_col=2, values_only=True)
-    meta = {str(row[0]): str(row[1]) for row in cells if len(row) == 2 and row[0] is not None}
+    meta = {str(row[0]): unescape_text(str(row[1])) for row in cells if len(row) == 2 and row[0] is not None}
     if meta.get("format") != FORMAT:
         raise _not_template()
     return meta
@@ -447,9 +456,9 @@ def _check_template(meta: dict[str, str], cycle: ReportingCycle, institution: In
 
 
 def _blank(value: Any) -> Any:
-    """None for empty cells and cells holding only spaces; stripped text otherwise."""
+    """None for empty cells and cells holding only spaces; stripped text otherwise, as the template was given it."""
     if isinstance(value, str):
-        value = value.strip()
+        value = unescape_text(value.strip())
         return value or None
     return value
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import sqlalchemy as sa
 from flask import flash, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,7 +15,7 @@ from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.forms import apply_errors
 from tracker.progress import uploads
 from tracker.progress.models import Entry
-from tracker.progress.services import ConflictError
+from tracker.progress.services import AlreadySaved, ConflictError
 
 
 @dataclass
@@ -23,9 +24,10 @@ class Outcome:
 
     response: object | None = None
     conflict: ConflictError | None = None
+    code: int = 400
 
     def status(self) -> int:
-        return 409 if self.conflict else 400
+        return 409 if self.conflict else self.code
 
 
 def form_version(form) -> int | None:
@@ -42,6 +44,10 @@ def save_entry_form(form, save: Callable[[int | None], Entry], done_url: str, ba
         files = uploads.check_uploads(request.files.getlist(form.evidence.name))
         saved = save(form_version(form))
         uploads.store_evidence(db.session, current_user, saved, files)
+    except AlreadySaved:
+        db.session.rollback()
+        flash(_("Your save had already gone through (the form was sent twice); nothing else changed."), "info")
+        return Outcome(redirect(done_url))
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, exc)
@@ -54,6 +60,12 @@ def save_entry_form(form, save: Callable[[int | None], Entry], done_url: str, ba
         db.session.rollback()
         flash(str(exc) or _("This entry cannot be changed."), "danger")
         return Outcome(redirect(back_url))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # The locks make this a last resort: the input stays on the form, and saving again is safe.
+        db.session.rollback()
+        form.form_errors.append(_("Someone saved this entry at the same moment. Check it and save again."))
+        return Outcome(code=409)
     flash(_("Entry submitted to the Gender Equality Committee.") if form.send.data else _("Draft saved."), "success")
     return Outcome(redirect(done_url))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,8 +24,14 @@ from tracker.plan.models import Indicator, Measure
 from tracker.progress.models import ActionStatus, EntryState
 
 
+def new_request_key() -> str:
+    """A random key per form as drawn: the same key arriving twice is a double click, not a new save."""
+    return secrets.token_urlsafe(24)
+
+
 class _EntryForm(FlaskForm):
     version = HiddenField()
+    request_key = HiddenField(default=new_request_key, validators=[Length(max=64)])
     evidence = MultipleFileField(_l("Evidence files"), description=_l("PDF, images or office documents."))
     save = SubmitField(_l("Save draft"))
     send = SubmitField(_l("Save and submit"))

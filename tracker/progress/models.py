@@ -193,6 +193,8 @@ class EntryVersion(Base):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     user_name: Mapped[str] = mapped_column(sa.String(255), default="")
     at: Mapped[Timestamp]
+    # The form submission that made this version (entry forms send a random key): see AlreadySaved.
+    request_key: Mapped[str | None] = mapped_column(sa.String(64))
 
     __table_args__ = (sa.UniqueConstraint("entry_id", "number"),)
 

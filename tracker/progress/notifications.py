@@ -11,13 +11,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import Role, User
-from tracker.db import utcnow
+from tracker.db import call_after_commit, db, utcnow
 from tracker.progress.models import Entry, Notification, OutboxMessage, ReportingCycle
 
 NOTIFIED_EVENTS = ("approve", "return", "reopen")
@@ -33,12 +33,13 @@ def entry_changed(session: Session, entry: Entry, event: str, note: str = "") ->
         return
     for user in institution_reporters(session, entry.institution_id):
         session.add(Notification(user_id=user.id, event=event, entry_id=entry.id, note=note))
-        with force_locale(_locale(user)):
+        with force_locale(user_locale(user)):
             subject, body = _entry_mail(entry, event, note)
         queue_mail(session, user.email, subject, body)
 
 
-def _locale(user: User) -> str:
+def user_locale(user: User) -> str:
+    """The locale to write to this user in: their interface language, else the instance's."""
     from tracker.i18n import LOCALES
 
     return LOCALES.get(user.language or current_app.config["BABEL_DEFAULT_LOCALE"], "es_PE")
@@ -82,7 +83,7 @@ def remind_missing(session: Session, cycle: ReportingCycle, today=None) -> int:
             continue
         for user in institution_reporters(session, institution_id):
             session.add(Notification(user_id=user.id, event="reminder", cycle_id=cycle.id, note=", ".join(missing)))
-            with force_locale(_locale(user)):
+            with force_locale(user_locale(user)):
                 subject = ngettext("Reminder: %(num)d item to report for %(year)s", "Reminder: %(num)d items to report for %(year)s",
                                    len(missing), year=cycle.year)
                 days = days_left(cycle, today)
@@ -97,17 +98,21 @@ def remind_missing(session: Session, cycle: ReportingCycle, today=None) -> int:
 
 
 def queue_mail(session: Session, to_email: str, subject: str, body: str) -> OutboxMessage:
-    """Put an e-mail in the outbox; the request that queued it delivers it after its commit."""
+    """Put an e-mail in the outbox; a request delivers it once its transaction commits (never if it rolls
+    back). Outside a request, and after a failure, `tracker mail send` delivers it."""
     message = OutboxMessage(to_email=to_email, subject=subject, body=body)
     session.add(message)
     if has_request_context():
-        g.setdefault("queued_mail", []).append(message)
+        call_after_commit(session, lambda: _deliver_committed(message))
     return message
 
 
-def deliver_queued(session: Session) -> int:
-    """Deliver the e-mails this request queued (others, and failures, are left to `tracker mail send`)."""
-    return _deliver_all(g.pop("queued_mail", []))
+def _deliver_committed(message: OutboxMessage) -> None:
+    """Send one committed message and record the outcome in a transaction of its own."""
+    _deliver_all([message])
+    values = {"sent_at": message.sent_at, "error": message.error or ""}
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
 
 
 def deliver_outbox(session: Session) -> int:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -44,6 +44,14 @@ class ConflictError(DomainError):
         self.entry = entry
         self.changes = changes
         super().__init__(f"entry {entry.id} changed since version you edited")
+
+
+class AlreadySaved(DomainError):
+    """The same form submission was saved already (a double click): nothing else to do."""
+
+    def __init__(self, entry: Entry):
+        self.entry = entry
+        super().__init__(f"entry {entry.id}: this submission is already saved")
 
 
 # -- cycles -------------------------------------------------------------------------------------
@@ -284,11 +292,23 @@ def require_open(cycle: ReportingCycle) -> None:
         raise ValidationFailed([("", str(_l("The reporting cycle %(year)s is closed; entries cannot be changed.", year=cycle.year)))])
 
 
-def check_version(session: Session, entry: Entry, expected_version: int | None) -> None:
-    """Refuse a save based on an older version (None: the form was opened before the entry existed)."""
+def lock_entry(session: Session, entry: Entry) -> None:
+    """Hold the entry until the commit and read what was last committed, so that the version checks that
+    follow are atomic: a concurrent writer waits here (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the
+    write lock is already held since BEGIN IMMEDIATE) and then sees the change instead of overwriting it."""
+    session.execute(sa.select(Entry.id).where(Entry.id == entry.id).with_for_update())
+    session.refresh(entry)
+
+
+def check_version(session: Session, entry: Entry, expected_version: int | None, request_key: str | None = None,
+                  user=None) -> None:
+    """Refuse a save based on an older version (None: the form was opened before the entry existed);
+    a save whose form submission made the latest version already is AlreadySaved, not a conflict."""
     expected_version = expected_version or 0
     if expected_version == entry.version:
         return
+    if request_key and _latest_version_key(session, entry, user) == request_key:
+        raise AlreadySaved(entry)
     then = session.scalars(sa.select(EntryVersion).filter_by(entry_id=entry.id, number=expected_version)).one_or_none()
     before = then.values if then else {}
     now = entry.snapshot()
@@ -296,7 +316,12 @@ def check_version(session: Session, entry: Entry, expected_version: int | None) 
     raise ConflictError(entry, changes)
 
 
-def record_version(session: Session, entry: Entry, event: str, user, note: str = "") -> None:
+def _latest_version_key(session: Session, entry: Entry, user) -> str | None:
+    latest = session.scalars(sa.select(EntryVersion).filter_by(entry_id=entry.id, number=entry.version)).one_or_none()
+    return latest.request_key if latest is not None and latest.user_id == getattr(user, "id", None) else None
+
+
+def record_version(session: Session, entry: Entry, event: str, user, note: str = "", request_key: str | None = None) -> None:
     session.add(
         EntryVersion(
             entry_id=entry.id,
@@ -307,6 +332,7 @@ def record_version(session: Session, entry: Entry, event: str, user, note: str =
             note=note,
             user_id=getattr(user, "id", None),
             user_name=getattr(user, "name", "") or "",
+            request_key=request_key or None,
         )
     )
 
@@ -321,36 +347,76 @@ def save_entry(
     expected_version: int | None = None,
     submit: bool = False,
     event: str = "saved",
+    request_key: str | None = None,
 ) -> Entry:
-    """Create or update an institution's entry for an indicator or action; submit it too when asked."""
+    """Create or update an institution's entry for an indicator or action; submit it too when asked.
+
+    `expected_version` is the version the form was opened at: a save based on an older one raises
+    ConflictError, or AlreadySaved when `request_key` shows it is the same submission arriving twice.
+    """
     if not permissions.can_edit_for_institution(user, institution.id):
         raise PermissionDenied()
     require_open(cycle)
     kind = EntryKind.indicator if isinstance(item, Indicator) else EntryKind.action
     entry = find_entry(session, cycle, institution.id, kind, item.id)
     if entry is not None:
-        if entry.state not in workflow.EDITABLE_STATES:
-            raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=state_word(entry.state))))
-        check_version(session, entry, expected_version)
+        check_editable(session, entry, expected_version, request_key, user)
     if kind == EntryKind.indicator:
         _check_indicator_input(item, data, complete=submit)
     else:
         _check_action_input(data, complete=submit)
     created = entry is None
     if created:
-        entry = Entry(cycle_id=cycle.id, institution_id=institution.id, kind=kind, version=1, state=EntryState.draft,
-                      **({"indicator_id": item.id} if kind == EntryKind.indicator else {"action_id": item.id}))
-        session.add(entry)
+        entry = new_entry(session, cycle, institution, kind, item, lambda e: _apply(e, item, data),
+                          expected_version, request_key, user)
     else:
         entry.version += 1
-    _apply(entry, item, data)
+        _apply(entry, item, data)
     entry.updated_at = utcnow()
     session.flush()
-    record_version(session, entry, "created" if created and event == "saved" else event, user)
+    record_version(session, entry, "created" if created and event == "saved" else event, user, request_key=request_key)
     audit.record(session, f"entry.{event}", actor=user, target=entry, item=item.code, year=cycle.year)
     if submit:
-        apply_transition(session, user, entry, "submit")
+        apply_transition(session, user, entry, "submit", request_key=request_key)
     return entry
+
+
+def check_editable(session: Session, entry: Entry, expected_version: int | None, request_key: str | None, user) -> None:
+    """Lock the entry, then refuse a save of a locked state or of an older version."""
+    lock_entry(session, entry)
+    if entry.state not in workflow.EDITABLE_STATES:
+        if request_key and _latest_version_key(session, entry, user) == request_key:
+            raise AlreadySaved(entry)  # a double click on "Save and submit" finds its entry submitted already
+        raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=state_word(entry.state))))
+    check_version(session, entry, expected_version, request_key, user)
+
+
+def new_entry(session: Session, cycle: ReportingCycle, institution: Institution, kind: EntryKind, item,
+              fill: Callable[[Entry], None], expected_version: int | None, request_key: str | None, user) -> Entry:
+    """Insert the first version of an entry. When another request inserted the same entry at the same
+    moment (the unique constraint says so), the savepoint keeps this transaction usable and the outcome
+    is the one a later save would get: AlreadySaved or ConflictError."""
+    columns = {EntryKind.indicator: {"indicator_id": item.id}, EntryKind.action: {"action_id": item.id}}.get(kind, {})
+    entry = Entry(cycle_id=cycle.id, institution_id=institution.id, kind=kind, version=1, state=EntryState.draft, **columns)
+    fill(entry)
+    try:
+        with session.begin_nested():
+            session.add(entry)
+            session.flush()
+    except sa.exc.IntegrityError:
+        other = _find_any_entry(session, cycle, institution.id, kind, item)
+        if other is None:
+            raise
+        check_editable(session, other, expected_version, request_key, user)
+        raise ConflictError(other, [])  # not reached: the form expected no entry, and `other` has a version
+    return entry
+
+
+def _find_any_entry(session: Session, cycle: ReportingCycle, institution_id: int, kind: EntryKind, item) -> Entry | None:
+    if kind == EntryKind.budget:
+        return session.scalars(sa.select(Entry).filter_by(cycle_id=cycle.id, institution_id=institution_id,
+                                                          kind=EntryKind.budget)).one_or_none()
+    return find_entry(session, cycle, institution_id, kind, item.id)
 
 
 def _apply(entry: Entry, item: Indicator | Action, data: IndicatorInput | ActionInput) -> None:
@@ -380,8 +446,12 @@ _POLICY = {
 }
 
 
-def apply_transition(session: Session, user, entry: Entry, name: str, note: str = "") -> Entry:
+def apply_transition(session: Session, user, entry: Entry, name: str, note: str = "", seen: int | None = None,
+                     request_key: str | None = None) -> Entry:
+    """Perform workflow step `name` on the entry as it is now (locked), at the version the user saw."""
     t = workflow.transition(name)
+    lock_entry(session, entry)
+    check_seen_version(entry, seen)
     if not workflow.allowed(name, entry.state):
         raise WorkflowError(str(workflow.STATE_NOT_ALLOWED[name]))
     if not getattr(permissions, _POLICY[name])(user, entry):
@@ -399,7 +469,7 @@ def apply_transition(session: Session, user, entry: Entry, name: str, note: str 
         entry.reviewed_at, entry.reviewed_by_id = now, user.id
         entry.review_note = note.strip() if t.needs_note else entry.review_note
     session.flush()
-    record_version(session, entry, name, user, note.strip())
+    record_version(session, entry, name, user, note.strip(), request_key=request_key)
     audit.record(session, f"entry.{name}", actor=user, target=entry, note=note.strip() or None)
     from tracker.progress import notifications
 
@@ -425,31 +495,31 @@ def check_seen_version(entry: Entry, seen: int | None) -> None:
         raise WorkflowError(str(_l("This entry changed while you were looking at it. Check it again before deciding.")))
 
 
-def submit_entry(session: Session, user, entry: Entry) -> Entry:
+def submit_entry(session: Session, user, entry: Entry, seen: int | None = None) -> Entry:
     """Send a draft or returned entry to the committee."""
     require_open(entry.cycle)
-    return apply_transition(session, user, entry, "submit")
+    return apply_transition(session, user, entry, "submit", seen=seen)
 
 
-def withdraw_entry(session: Session, user, entry: Entry) -> Entry:
+def withdraw_entry(session: Session, user, entry: Entry, seen: int | None = None) -> Entry:
     """Take a submission back to draft before the committee reviews it."""
     require_open(entry.cycle)
-    return apply_transition(session, user, entry, "withdraw")
+    return apply_transition(session, user, entry, "withdraw", seen=seen)
 
 
-def approve_entry(session: Session, user, entry: Entry) -> Entry:
+def approve_entry(session: Session, user, entry: Entry, seen: int | None = None) -> Entry:
     """Committee approval: the entry is locked and its values count from now on."""
-    return apply_transition(session, user, entry, "approve")
+    return apply_transition(session, user, entry, "approve", seen=seen)
 
 
-def return_entry(session: Session, user, entry: Entry, note: str) -> Entry:
+def return_entry(session: Session, user, entry: Entry, note: str, seen: int | None = None) -> Entry:
     """Committee sends the entry back with a note saying what to fix."""
-    return apply_transition(session, user, entry, "return", note)
+    return apply_transition(session, user, entry, "return", note, seen=seen)
 
 
-def reopen_entry(session: Session, user, entry: Entry, reason: str) -> Entry:
+def reopen_entry(session: Session, user, entry: Entry, reason: str, seen: int | None = None) -> Entry:
     """Committee unlocks an approved entry, with a reason; it goes back to the institution."""
-    return apply_transition(session, user, entry, "reopen", reason)
+    return apply_transition(session, user, entry, "reopen", reason, seen=seen)
 
 
 def review_many(
@@ -462,8 +532,7 @@ def review_many(
     if not entries:
         raise ValidationFailed([("entries", str(_l("Select at least one entry.")))])
     for entry in entries:
-        check_seen_version(entry, (seen or {}).get(entry.id))
-        apply_transition(session, user, entry, decision, note)
+        apply_transition(session, user, entry, decision, note, seen=(seen or {}).get(entry.id))
     return list(entries)
 
 

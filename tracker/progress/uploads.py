@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from tracker import audit
+from tracker import audit, storage
 from tracker.db import utcnow
 from tracker.domain import ValidationFailed
 from tracker.progress.models import Entry, Evidence
@@ -69,11 +69,11 @@ def check_uploads(uploads: list[FileStorage]) -> list[tuple[bytes, str, str]]:
 
 
 def store_evidence(session: Session, user, entry: Entry, files: list[tuple[bytes, str, str]]) -> list[Evidence]:
-    """Write checked files to the upload folder and attach them to the entry."""
+    """Attach checked files to the entry; they appear in the upload folder when the session commits."""
     stored = []
     for data, mime, name in files:
         stored_name = secrets.token_hex(16)
-        (upload_folder() / stored_name).write_bytes(data)
+        storage.write_after_commit(session, upload_folder() / stored_name, data)
         evidence = Evidence(
             entry_id=entry.id, stored_name=stored_name, original_name=name, content_type=mime, size=len(data),
             sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=getattr(user, "id", None),

@@ -26,6 +26,7 @@ from tracker.progress.forms import (
     build_indicator_form,
 )
 from tracker.progress.models import ActionStatus, Entry, EntryKind, Evidence, ReportingCycle
+from tracker.urls import parse_int, year_arg
 
 bp = Blueprint("progress", __name__)
 
@@ -141,7 +142,8 @@ def _entry_page(plan: Plan, cycle: ReportingCycle, item, kind: EntryKind):
         worklist_url = url_for("progress.worklist", code=plan.code, year=cycle.year)
         outcome = entry_forms.save_entry_form(
             form,
-            lambda version: services.save_entry(db.session, current_user, cycle, institution, item, data, version, submit=form.send.data),
+            lambda version: services.save_entry(db.session, current_user, cycle, institution, item, data, version,
+                                                submit=form.send.data, request_key=form.request_key.data),
             done_url=worklist_url,
             back_url=worklist_url,
         )
@@ -202,18 +204,14 @@ def _workflow_step(entry_id: int, step, needs_text: str | None = None, reviewer_
             abort(400)
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
     text = getattr(form, needs_text).data if needs_text else None
-    seen = request.form.get("version", "")
     try:
-        services.check_seen_version(entry, int(seen) if seen.isdigit() else None)
-        step(db.session, current_user, entry, *([text] if needs_text else []))
+        step(db.session, current_user, entry, *([text] if needs_text else []), seen=parse_int(request.form.get("version")))
     except PermissionDenied:
         abort(403)
     except (WorkflowError, ValidationFailed) as exc:
         db.session.rollback()
         flash(str(exc) if isinstance(exc, WorkflowError) else exc.errors[0][1], "danger")
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
-    db.session.commit()
-    notifications.deliver_queued(db.session)
     db.session.commit()
     flash(_("Done: the entry is now %(state)s.", state=services.state_word(entry.state)), "success")
     return redirect(url_for("progress.show_entry", entry_id=entry.id))
@@ -276,13 +274,13 @@ def remove_evidence(entry_id: int, evidence_id: int):
 @bp.route("/review", methods=["GET", "POST"])
 @require(permissions.can_review)
 def review_queue():
-    filters = ReviewFilterForm(request.args)
+    filters = _review_filters()
     queries.fill_review_choices(db.session, filters)
     bulk = BulkReviewForm()
     if bulk.validate_on_submit():
-        ids = [int(i) for i in request.form.getlist("entry_ids") if i.isdigit()]
+        ids = [i for i in map(parse_int, request.form.getlist("entry_ids")) if i is not None]
         try:
-            seen = {i: int(v) for i in ids if (v := request.form.get(f"seen-{i}", "")).isdigit()}
+            seen = {i: v for i in ids if (v := parse_int(request.form.get(f"seen-{i}"))) is not None}
             done = services.review_many(db.session, current_user, ids, bulk.decision.data, bulk.note.data or "", seen)
         except (ValidationFailed, WorkflowError) as exc:
             db.session.rollback()
@@ -291,12 +289,18 @@ def review_queue():
             abort(403)
         else:
             db.session.commit()
-            notifications.deliver_queued(db.session)
-            db.session.commit()
             flash(_("%(count)d entries updated.", count=len(done)), "success")
         return redirect(request.full_path)
     entries = queries.review_entries(db.session, filters)
     return render_template("progress/review.html", filters=filters, bulk=bulk, entries=entries)
+
+
+def _review_filters() -> ReviewFilterForm:
+    """The queue's filters from the query string; a year no cycle can have is ignored, not compared with."""
+    filters = ReviewFilterForm(request.args)
+    filters.year.data = year_arg()
+    filters.year.raw_data = None  # the field shows the year in use, not the ignored text
+    return filters
 
 
 # -- cycles -------------------------------------------------------------------------------------

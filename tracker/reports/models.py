@@ -68,3 +68,19 @@ class FinalReport(Base):
     @property
     def finalized_on(self) -> datetime:
         return self.finalized_at
+
+
+class FinalReportMark(Base):
+    """The last final-report version a plan's year was given, kept apart from the files' rows.
+
+    Numbers are never given twice: a restore of an older backup brings back fewer FinalReport rows,
+    but it records here the numbers that were already published (see tracker/ops/restore.py).
+    """
+
+    __tablename__ = "final_report_mark"
+
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_version: Mapped[int]
+
+    __table_args__ = (sa.CheckConstraint("last_version >= 1", "last_version_positive"),)

@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from tracker import audit
+from tracker import audit, storage
 from tracker.db import utcnow
 from tracker.domain import ValidationFailed, WorkflowError
 from tracker.i18n import LOCALES
@@ -23,7 +23,7 @@ from tracker.plan.models import Plan
 from tracker.progress.models import ReportingCycle
 from tracker.reports.dataset import ReportDataset, Section, build_annual_report
 from tracker.reports.exporters import FORMATS, export
-from tracker.reports.models import FinalReport, ReportValidation
+from tracker.reports.models import FinalReport, FinalReportMark, ReportValidation
 
 LANGUAGES = ("es", "en")
 
@@ -126,7 +126,7 @@ def finalize(session: Session, plan: Plan, year: int, user) -> list[FinalReport]
         raise WorkflowError(str(_l("%(plan)s has no reporting cycle for %(year)s.", plan=plan.code, year=year)))
     if get_validation(session, plan.id, year) is None:
         raise WorkflowError(str(_l("Record the committee's validation before marking the report final.")))
-    version = (session.scalar(sa.select(sa.func.max(FinalReport.version)).filter_by(plan_id=plan.id, year=year)) or 0) + 1
+    version = next_final_version(session, plan, year)
     written: list[Path] = []
     try:
         rows = []
@@ -143,13 +143,38 @@ def finalize(session: Session, plan: Plan, year: int, user) -> list[FinalReport]
     return rows
 
 
+def next_final_version(session: Session, plan: Plan, year: int) -> int:
+    """One more than any version the plan's year was ever given (stored, or published before a restore),
+    and remembered as given; the mark is locked so that two finalisations cannot take the same number."""
+    mark = session.scalars(sa.select(FinalReportMark).filter_by(plan_id=plan.id, year=year).with_for_update()).one_or_none()
+    stored = session.scalar(sa.select(sa.func.max(FinalReport.version)).filter_by(plan_id=plan.id, year=year)) or 0
+    version = max(stored, mark.last_version if mark else 0) + 1
+    if mark is None:
+        session.add(FinalReportMark(plan_id=plan.id, year=year, last_version=version))
+    else:
+        mark.last_version = version
+    return version
+
+
+def raise_final_marks(session: Session, marks: dict[tuple[str, int], int]) -> None:
+    """Make sure no version up to marks[(plan code, year)] is given again (after a restore)."""
+    plans = {p.code: p for p in session.scalars(sa.select(Plan).where(Plan.code.in_({code for code, _ in marks})))}
+    for (code, year), version in marks.items():
+        if code not in plans:
+            continue
+        mark = session.get(FinalReportMark, (plans[code].id, year))
+        if mark is None:
+            session.add(FinalReportMark(plan_id=plans[code].id, year=year, last_version=version))
+        elif mark.last_version < version:
+            mark.last_version = version
+
+
 def _store(session: Session, dataset: ReportDataset, plan: Plan, version: int, fmt: str, user, written: list[Path]) -> FinalReport:
-    """Write one format of a final dataset under a random name and record it with its hash."""
+    """Write one format of a final dataset under a random name (it appears when the session commits) and
+    record it with its hash."""
     data = export(dataset, fmt)
     stored_name = f"{secrets.token_hex(16)}.{FORMATS[fmt].extension}"
-    path = reports_folder() / stored_name
-    path.write_bytes(data)
-    written.append(path)
+    written.append(storage.write_after_commit(session, reports_folder() / stored_name, data))
     row = FinalReport(
         plan_id=plan.id, year=dataset.meta["year"], version=version, language=dataset.meta["language"], format=fmt,
         stored_name=stored_name, size=len(data), sha256=hashlib.sha256(data).hexdigest(), finalized_by_id=getattr(user, "id", None),

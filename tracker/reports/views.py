@@ -23,6 +23,7 @@ from tracker.reports import services
 from tracker.reports.exporters import FORMATS, export
 from tracker.reports.forms import ValidationForm
 from tracker.reports.models import FinalReport
+from tracker.urls import YEAR_MAX, YEAR_MIN, year_arg
 
 bp = Blueprint("reports", __name__)
 
@@ -31,7 +32,7 @@ bp = Blueprint("reports", __name__)
 @require(permissions.can_download_reports)
 def index():
     """Every plan's years with downloads and final versions; the committee validates and finalizes here."""
-    return _render_index(request.args.get("plan"), request.args.get("year", type=int))
+    return _render_index(request.args.get("plan"), year_arg())
 
 
 def _render_index(plan_code: str | None, year: int | None, form: ValidationForm | None = None, status: int = 200):
@@ -63,7 +64,7 @@ def _years_by_plan(plan_ids: list[int]) -> dict[int, list[int]]:
 @require(permissions.can_download_reports)
 def download(code: str, year: int, fmt: str):
     """The live report in any format and language; `pending=1` (committee) also counts submitted data."""
-    if fmt not in FORMATS or not 1900 <= year <= 2200:
+    if fmt not in FORMATS or not YEAR_MIN <= year <= YEAR_MAX:
         abort(404)
     language = request.args.get("lang") or current_language()
     if language not in services.LANGUAGES:

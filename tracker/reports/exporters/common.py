@@ -17,6 +17,7 @@ from flask import has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from tracker.formulas import safe_cell, safe_text  # noqa: F401 - the writers' one helper, re-exported
 from tracker.i18n import LOCALES
 from tracker.reports.dataset import ReportDataset, Table
 
@@ -114,11 +115,3 @@ def safe_name(text: str, limit: int) -> str:
     """A file or sheet name: no characters that spreadsheets or file systems refuse, at most `limit` long."""
     cleaned = re.sub(r"[\[\]:*?/\\'\x00-\x1f]", " ", text).strip() or "table"
     return re.sub(r"\s+", " ", cleaned)[:limit].strip()
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(text: str) -> str:
-    """Text typed by users, made inert for spreadsheets: a leading = + - @ would start a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -7,7 +7,7 @@ import io
 import zipfile
 
 from tracker.reports.dataset import ReportDataset, Table, plain
-from tracker.reports.exporters.common import meta_rows, safe_name, safe_text, tables
+from tracker.reports.exporters.common import meta_rows, safe_cell, safe_name, tables
 
 
 def write(dataset: ReportDataset) -> bytes:
@@ -22,22 +22,23 @@ def write(dataset: ReportDataset) -> bytes:
 
 
 def _table(table: Table) -> bytes:
-    header = [c.label for c in table.columns]
-    rows = [[_cell(row.get(c.key)) for c in table.columns] for row in table.rows]
+    header = [str(c.label) for c in table.columns]
+    rows = [[row.get(c.key) for c in table.columns] for row in table.rows]
     return _csv([header, *rows])
 
 
 def _cell(value) -> str:
-    if isinstance(value, str):
-        return safe_text(value)
-    value = plain(value)
-    return "" if value is None else str(value)
+    """Every cell goes through here: text made inert (no formulas), numbers and dates written as they are."""
+    cell = safe_cell(value)
+    if cell is None:
+        return ""
+    return cell if isinstance(cell, str) else str(plain(cell))
 
 
 def _csv(rows) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerows(rows)
+    writer.writerows([_cell(value) for value in row] for row in rows)
     return text.getvalue().encode("utf-8-sig")
 
 

@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tracker.reports.dataset import ReportDataset, Table, plain
-from tracker.reports.exporters.common import marks, meta_rows, safe_name, safe_text, tables, words
+from tracker.reports.exporters.common import marks, meta_rows, safe_cell, safe_name, tables, words
 
 NUMBER_FORMATS = {"percent": "0.0%", "money": "#,##0.00", "int": "#,##0", "year": "0", "decimal": "#,##0.####", "date": "yyyy-mm-dd"}
 BOLD = Font(bold=True)
@@ -33,39 +33,44 @@ def write(dataset: ReportDataset) -> bytes:
     return buffer.getvalue()
 
 
+def _append(sheet: Worksheet, values: list[Any]) -> None:
+    """Every row goes through here: no text of the report can start a formula, numbers stay numbers."""
+    sheet.append([safe_cell(value) for value in values])
+
+
 def _report_sheet(sheet: Worksheet, dataset: ReportDataset) -> None:
     w = words(dataset)
     sheet.title = safe_name(w["report"], 31)
-    sheet.append([dataset.meta.get("title", "")])
+    _append(sheet, [dataset.meta.get("title", "")])
     sheet["A1"].font = Font(bold=True, size=14)
     for mark in marks(dataset):
-        sheet.append([mark])
+        _append(sheet, [mark])
         sheet.cell(sheet.max_row, 1).font = Font(bold=True, color="C00000")
-    sheet.append([])
-    sheet.append([w["field"], w["value"]])
+    _append(sheet, [])
+    _append(sheet, [w["field"], w["value"]])
     for cell in sheet[sheet.max_row]:
         cell.font = BOLD
     for key, value in meta_rows(dataset):
-        sheet.append([key, value])
-    sheet.append([])
-    sheet.append([w["section"], w["text"]])
+        _append(sheet, [key, value])
+    _append(sheet, [])
+    _append(sheet, [w["section"], w["text"]])
     for cell in sheet[sheet.max_row]:
         cell.font = BOLD
     for section in dataset.sections:
         for paragraph in section.paragraphs or [""]:
-            sheet.append([section.title, paragraph])
+            _append(sheet, [str(section.title), str(paragraph)])
             sheet.cell(sheet.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
     sheet.column_dimensions["A"].width = 34
     sheet.column_dimensions["B"].width = 110
 
 
 def _table_sheet(sheet: Worksheet, table: Table) -> None:
-    sheet.append([c.label for c in table.columns])
+    _append(sheet, [str(c.label) for c in table.columns])
     for cell in sheet[1]:
         cell.font = BOLD
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in table.rows:
-        sheet.append([_cell(row.get(c.key), c.kind) for c in table.columns])
+        _append(sheet, [_cell(row.get(c.key), c.kind) for c in table.columns])
     for index, column in enumerate(table.columns, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = 14 if column.kind != "text" else 40
@@ -84,10 +89,11 @@ def _cell(value: Any, kind: str) -> Any:
         return value
     if kind in ("int", "year", "decimal", "percent", "money"):
         try:
-            return Decimal(str(value))
+            number = Decimal(str(value))
         except ArithmeticError:
-            return safe_text(str(value))
-    return safe_text(str(plain(value)))
+            return str(value)
+        return number if number.is_finite() else str(value)
+    return str(plain(value))
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
