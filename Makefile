@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup db seed demo chromium translations translations-update clean
+.PHONY: run test bench setup db seed demo chromium translations translations-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: $(VENV)/.installed-dev chromium
 		echo "Running the suite again on $$TRACKER_TEST_DATABASE_URL"; \
 		$(BIN)/pytest -q; \
 	fi
+
+# Benchmarks: timings of the heavy requests on this machine (not tests: nothing is asserted).
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/bulk_import.py --rows 5000
 
 # Extract the strings to translate and merge them into the catalogs (then translate and `make translations`).
 translations-update: $(VENV)/.installed-dev

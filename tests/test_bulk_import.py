@@ -227,16 +227,16 @@ def test_import_is_all_or_nothing(app, navy, monkeypatch, _english):
     _fill(workbook, EntryKind.indicator, "IND-PAR-2", women=4, men=6)
     _fill(workbook, EntryKind.action, "PAR-1", action_status="completed")
     token = _token(_upload(navy, _xlsx(workbook)).get_data(as_text=True))
-    save = bulk.services.save_entry
+    check = bulk.services._check_input
     calls = []
 
-    def failing_second_save(*args, **kwargs):
+    def failing_second_row(*args, **kwargs):
         calls.append(args)
         if len(calls) == 2:
             raise WorkflowError("This entry cannot be changed.")
-        return save(*args, **kwargs)
+        return check(*args, **kwargs)
 
-    monkeypatch.setattr(bulk.services, "save_entry", failing_second_save)
+    monkeypatch.setattr(bulk.services, "_check_input", failing_second_row)
     response = navy.post_form(f"{IMPORT}/{token}", token_from=IMPORT)
     assert response.status_code == 302 and response.headers["Location"].endswith(IMPORT)
     assert "nothing was changed" in navy.get(IMPORT).get_data(as_text=True)

@@ -142,6 +142,19 @@ def test_edit_races_end_in_one_save_and_a_conflict_page_with_the_losers_input(pe
         assert f'value="{mine[loser]}"' in responses[loser].text, "the loser's input is on the conflict page"
 
 
+def test_budget_item_races_end_in_one_save_and_a_conflict(people, outcomes):
+    navy_a, navy_b, _ = people
+    path = f"/plans/PE-2021/budget/{YEAR}"
+    for round_ in range(3):  # the first round races to create the item
+        forms = opened_form(navy_a, path), opened_form(navy_b, path)
+        line = {"stage": "included_pia", "unidad_ejecutora": "001", "meta_presupuestal": f"00{round_}"}
+        responses = together(save(navy_a, path, forms[0], {"pliego": "026", **line}),
+                             save(navy_b, path, forms[1], {"pliego": "027", **line}))
+        outcomes.extend(responses)
+        assert_no_server_error(responses)
+        assert sorted(r.status for r in responses) == [302, 409], round_
+
+
 def test_a_double_click_saves_once_and_both_clicks_succeed(people, outcomes, database_url):
     navy_a, _, _ = people
     path = f"{BASE}/indicators/IND-PAR-2"
@@ -194,7 +207,7 @@ def test_history_matches_the_final_state_of_every_entry(database_url):
     try:
         with engine.connect() as conn:
             entries = conn.execute(sa.text("SELECT id, version, state, women, men FROM entry")).all()
-            assert len(entries) == len(FIRST_SAVES) + 1
+            assert len(entries) == len(FIRST_SAVES) + 2  # and IND-PAR-2 and the budget item
             for entry_id, version, state, women, men in entries:
                 versions = conn.execute(sa.text("SELECT number, state, data FROM entry_version WHERE entry_id = :id "
                                                 "ORDER BY number"), {"id": entry_id}).all()

@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 
 from tracker.budget.models import BudgetStage
+from tracker.progress.forms import new_request_key
 from tracker.forms import options
 from tracker.labels import choices
 
@@ -36,6 +37,7 @@ class SupportForm(Form):
 
 class BudgetForm(FlaskForm):
     version = HiddenField()
+    request_key = HiddenField(default=new_request_key, validators=[Length(max=64)])
     stage = SelectField(_l("Is the item in the institution's budget?"), choices=options([("", _l("— choose —")), *choices(BudgetStage)]))
     pliego = StringField(_l("Pliego"), validators=[Length(max=20)], description=_l("e.g. 026 (Ministry of Defense)"))
     unidad_ejecutora = StringField(_l("Executing unit (unidad ejecutora)"), validators=[Length(max=20)])

@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session, selectinload
 from tracker import audit, permissions
 from tracker.budget.models import AMOUNTS, LINE_FIELDS, BudgetItem, BudgetItemAction, BudgetStage, ExternalSupport
 from tracker.db import utcnow
-from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
+from tracker.domain import PermissionDenied, ValidationFailed
 from tracker.plan.models import Action, Institution, Plan
 from tracker.progress import services as progress
-from tracker.progress import workflow
-from tracker.progress.models import Entry, EntryKind, EntryState, ReportingCycle
+from tracker.progress.models import Entry, EntryKind, ReportingCycle
 from tracker.progress.queries import reporting_institutions
 
 
@@ -120,8 +119,10 @@ def save_budget_item(
     expected_version: int | None = None,
     submit: bool = False,
     event: str = "saved",
+    request_key: str | None = None,
 ) -> Entry:
-    """Create or update the institution's budget item for the cycle's year; submit it too when asked."""
+    """Create or update the institution's budget item for the cycle's year; submit it too when asked.
+    Concurrent saves and double clicks end as for any entry (see progress.services.save_entry)."""
     if not permissions.can_edit_for_institution(user, institution.id):
         raise PermissionDenied()
     progress.require_open(cycle)
@@ -129,16 +130,13 @@ def save_budget_item(
         raise ValidationFailed([("", str(_l("%(code)s is not an implementing institution of this plan.", code=institution.code)))])
     entry = find_budget_entry(session, cycle, institution.id)
     if entry is not None:
-        if entry.state not in workflow.EDITABLE_STATES:
-            raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=progress.state_word(entry.state))))
-        progress.check_version(session, entry, expected_version)
+        progress.check_editable(session, entry, expected_version, request_key, user)
     check_budget_input(data, complete=submit)
     actions = _financed_actions(session, cycle.plan_id, data.action_codes)
     created = entry is None
     if created:
-        entry = Entry(cycle_id=cycle.id, institution_id=institution.id, kind=EntryKind.budget, version=1, state=EntryState.draft)
-        session.add(entry)
-        session.flush()
+        entry = progress.new_entry(session, cycle, institution, EntryKind.budget, None, lambda _entry: None,
+                                   expected_version, request_key, user)
         session.add(BudgetItem(entry_id=entry.id))
         session.flush()
         session.refresh(entry)
@@ -147,10 +145,11 @@ def save_budget_item(
     _apply(entry.budget, data, actions)
     entry.updated_at = utcnow()
     session.flush()
-    progress.record_version(session, entry, "created" if created and event == "saved" else event, user)
+    progress.record_version(session, entry, "created" if created and event == "saved" else event, user,
+                            request_key=request_key)
     audit.record(session, f"entry.{event}", actor=user, target=entry, item="budget", year=cycle.year)
     if submit:
-        progress.apply_transition(session, user, entry, "submit")
+        progress.apply_transition(session, user, entry, "submit", request_key=request_key)
     return entry
 
 

@@ -80,7 +80,8 @@ def item(code: str, year: int):
     if form.validate_on_submit():
         outcome = entry_forms.save_entry_form(
             form,
-            lambda version: services.save_budget_item(db.session, current_user, cycle, institution, _form_input(form), version, submit=form.send.data),
+            lambda version: services.save_budget_item(db.session, current_user, cycle, institution, _form_input(form), version,
+                                                      submit=form.send.data, request_key=form.request_key.data),
             done_url=url_for("budget.item", code=plan.code, year=year),
             back_url=url_for("progress.worklist", code=plan.code, year=year),
         )

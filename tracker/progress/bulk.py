@@ -46,6 +46,10 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 GREY = PatternFill("solid", fgColor="E9ECEF")
 HEADER = PatternFill("solid", fgColor="CFE2FF")
+# One object of each style, shared by every cell: openpyxl indexes styles, and a template has 50,000 cells.
+WRAP = Alignment(wrap_text=True, vertical="top")
+OPEN = Protection(locked=False)
+WIDE = 22  # columns at least this wide hold sentences: their cells wrap
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ def _write_instructions(sheet: Worksheet, cycle: ReportingCycle, institution: In
     _append(sheet, [])
     for line in _instruction_lines():
         _append(sheet, [line])
-        sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.cell(sheet.max_row, 1).alignment = WRAP
 
 
 def _instruction_lines() -> list[str]:
@@ -150,10 +154,10 @@ def _write_items(sheet: Worksheet, kind: EntryKind, items: list[services.WorkIte
     for index, column in enumerate(columns, start=1):
         cell = sheet.cell(1, index)
         cell.font, cell.fill = Font(bold=True), HEADER
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = WRAP
         sheet.column_dimensions[get_column_letter(index)].width = column.width
-    for work in items:
-        _write_item(sheet, columns, work)
+    for number, work in enumerate(items, start=2):
+        _write_item(sheet, columns, work, number)
     sheet.column_dimensions[get_column_letter(_position(columns, "version"))].hidden = True
     sheet.freeze_panes = "B2"
     sheet.protection.sheet = True  # codes and names stay as they are; fill cells are unlocked
@@ -162,7 +166,7 @@ def _write_items(sheet: Worksheet, kind: EntryKind, items: list[services.WorkIte
     _add_validations(sheet, kind, max(sheet.max_row, 2))
 
 
-def _write_item(sheet: Worksheet, columns: tuple[Column, ...], work: services.WorkItem) -> None:
+def _write_item(sheet: Worksheet, columns: tuple[Column, ...], work: services.WorkItem, number: int) -> None:
     entry = work.entry
     editable = entry is None or entry.state in EDITABLE_STATES
     applicable = indicator_fields(work.item) if work.kind == EntryKind.indicator else {c.key for c in columns}
@@ -174,12 +178,12 @@ def _write_item(sheet: Worksheet, columns: tuple[Column, ...], work: services.Wo
         else:
             row.append(described.get(column.key))
     _append(sheet, row)
-    number = sheet.max_row
     for index, column in enumerate(columns, start=1):
         cell = sheet.cell(number, index)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if column.width >= WIDE:
+            cell.alignment = WRAP
         if column.fill and editable and column.key in applicable:
-            cell.protection = Protection(locked=False)
+            cell.protection = OPEN
         elif column.fill:
             cell.fill = GREY
 
@@ -655,6 +659,5 @@ def _flag_duplicates(rows: list[PreviewRow]) -> None:
 
 def import_rows(session: Session, user, cycle: ReportingCycle, institution: Institution, preview: Preview) -> int:
     """Save the preview's good rows as drafts (event "imported"); any failure raises and the caller rolls back all."""
-    for row in preview.good:
-        services.save_entry(session, user, cycle, institution, row.item, row.data, expected_version=row.version, event="imported")
-    return len(preview.good)
+    rows = [(row.item, row.data, row.version) for row in preview.good]
+    return services.save_drafts(session, user, cycle, institution, rows, event="imported")

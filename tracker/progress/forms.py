@@ -95,7 +95,13 @@ class ReviewFilterForm(FlaskForm):
 class BulkReviewForm(FlaskForm):
     decision = SelectField(_l("Decision"), choices=options([("approve", _l("Approve")), ("return", _l("Return with a note"))]))
     note = TextAreaField(_l("Note (required to return)"), validators=[Length(max=5000)])
-    submit = SubmitField(_l("Apply to selected entries"))
+    scope = RadioField(_l("Apply to"), default="selected", choices=options([
+        ("selected", _l("The entries I selected on this page")),
+        ("all", _l("Every submitted entry that matches the filters, on every page")),
+    ]))
+    # How many entries "all" meant when the page was drawn: a queue that changed since is not decided blind.
+    matching = HiddenField()
+    submit = SubmitField(_l("Apply"))
 
 
 class CycleForm(FlaskForm):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
@@ -69,20 +71,40 @@ def fill_review_choices(session: Session, form) -> None:
         form.state.data = EntryState.submitted.value
 
 
-def review_entries(session: Session, form, limit: int = 500) -> list[Entry]:
-    """Entries matching the review filters, oldest submission first (constant number of queries)."""
+REVIEW_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """One page of the review queue, with the true number of entries that match the filters."""
+
+    entries: list[Entry]
+    total: int
+    page: int
+    per_page: int = REVIEW_PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """Position of the page's first entry (1-based; 0 when there are none)."""
+        return (self.page - 1) * self.per_page + 1 if self.entries else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.entries) - 1 if self.entries else 0
+
+
+def _review_filtered(form) -> sa.Select:
+    """The entries the review filters select, joined for filtering only."""
     query = (
         sa.select(Entry)
         .join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
         .join(Institution, Institution.id == Entry.institution_id)
         .outerjoin(Indicator, Indicator.id == Entry.indicator_id)
         .outerjoin(Action, Action.id == Entry.action_id)
-        .options(
-            joinedload(Entry.cycle).joinedload(ReportingCycle.plan),
-            joinedload(Entry.institution),
-            joinedload(Entry.indicator),
-            joinedload(Entry.action),
-        )
     )
     if form.year.data:
         query = query.where(ReportingCycle.year == form.year.data)
@@ -99,5 +121,38 @@ def review_entries(session: Session, form, limit: int = 500) -> list[Entry]:
                 Indicator.action_id.in_(sa.select(Action.id).where(Action.pillar_id.in_(action_pillar))),
             )
         )
-    query = query.order_by(Entry.submitted_at.is_(None), Entry.submitted_at, Entry.id).limit(limit)
-    return list(session.scalars(query).unique())
+    return query
+
+
+def review_page(session: Session, form, page: int = 1, per_page: int = REVIEW_PAGE_SIZE) -> ReviewPage:
+    """A page of the entries matching the review filters, oldest submission first (two queries)."""
+    filtered = _review_filtered(form)
+    total = session.scalar(sa.select(sa.func.count()).select_from(filtered.subquery())) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    query = (
+        filtered.options(
+            joinedload(Entry.cycle).joinedload(ReportingCycle.plan),
+            joinedload(Entry.institution),
+            joinedload(Entry.indicator),
+            joinedload(Entry.action),
+        )
+        .order_by(Entry.submitted_at.is_(None), Entry.submitted_at, Entry.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return ReviewPage(list(session.scalars(query).unique()), total, page, per_page)
+
+
+def _decidable(form) -> sa.Select:
+    return _review_filtered(form).where(Entry.state == EntryState.submitted)
+
+
+def count_decidable(session: Session, form) -> int:
+    """How many submitted entries the filters select, on every page."""
+    return session.scalar(sa.select(sa.func.count()).select_from(_decidable(form).subquery())) or 0
+
+
+def decidable_ids(session: Session, form) -> list[int]:
+    """Every submitted entry the filters select, on every page: what "all that match" acts on."""
+    query = _decidable(form).with_only_columns(Entry.id)
+    return list(session.scalars(query.order_by(Entry.id)))

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker import permissions
@@ -26,7 +27,7 @@ from tracker.progress.forms import (
     build_indicator_form,
 )
 from tracker.progress.models import ActionStatus, Entry, EntryKind, Evidence, ReportingCycle
-from tracker.urls import parse_int, year_arg
+from tracker.urls import int_arg, parse_int, year_arg
 
 bp = Blueprint("progress", __name__)
 
@@ -278,9 +279,8 @@ def review_queue():
     queries.fill_review_choices(db.session, filters)
     bulk = BulkReviewForm()
     if bulk.validate_on_submit():
-        ids = [i for i in map(parse_int, request.form.getlist("entry_ids")) if i is not None]
         try:
-            seen = {i: v for i in ids if (v := parse_int(request.form.get(f"seen-{i}"))) is not None}
+            ids, seen = _bulk_selection(filters, bulk)
             done = services.review_many(db.session, current_user, ids, bulk.decision.data, bulk.note.data or "", seen)
         except (ValidationFailed, WorkflowError) as exc:
             db.session.rollback()
@@ -291,8 +291,28 @@ def review_queue():
             db.session.commit()
             flash(_("%(count)d entries updated.", count=len(done)), "success")
         return redirect(request.full_path)
-    entries = queries.review_entries(db.session, filters)
-    return render_template("progress/review.html", filters=filters, bulk=bulk, entries=entries)
+    queue = queries.review_page(db.session, filters, int_arg("page", 1, minimum=1))
+    bulk.matching.data = str(queries.count_decidable(db.session, filters))
+    return render_template("progress/review.html", filters=filters, bulk=bulk, queue=queue, entries=queue.entries,
+                           page_url=lambda n: url_for("progress.review_queue", **{**request.args.to_dict(), "page": n}))
+
+
+def _bulk_selection(filters, bulk) -> tuple[list[int], dict[int, int] | None]:
+    """The entries a bulk decision acts on, with the versions the committee saw when it can say.
+
+    "All that match" is confirmed by the count the page showed: if the queue changed since, the
+    committee sees the new count instead of deciding on entries it never saw listed.
+    """
+    if bulk.scope.data == "all":
+        ids = queries.decidable_ids(db.session, filters)
+        if len(ids) != parse_int(bulk.matching.data):
+            raise WorkflowError(ngettext(
+                "The queue changed while you were looking at it: %(num)d entry matches now. Check and confirm again.",
+                "The queue changed while you were looking at it: %(num)d entries match now. Check and confirm again.",
+                len(ids)))
+        return ids, None
+    ids = [i for i in map(parse_int, request.form.getlist("entry_ids")) if i is not None]
+    return ids, {i: v for i in ids if (v := parse_int(request.form.get(f"seen-{i}"))) is not None}
 
 
 def _review_filters() -> ReviewFilterForm:
