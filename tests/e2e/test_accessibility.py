@@ -15,7 +15,8 @@ PAGES = {
                      "/review", "/plans/PE-2021/cycles", f"/plans/PE-2021/budget/{YEAR}/compliance", "/help/status-rules",
                      f"/dashboard/PE-2021/pillars/PAR?year={YEAR}", "/notifications"],
     Role.reporter: ["/home", f"/plans/PE-2021/report/{YEAR}", f"/plans/PE-2021/report/{YEAR}/indicators/IND-PAR-2",
-                    f"/plans/PE-2021/report/{YEAR}/actions/PAR-1", f"/plans/PE-2021/budget/{YEAR}", "/account/password"],
+                    f"/plans/PE-2021/report/{YEAR}/actions/PAR-1", f"/plans/PE-2021/budget/{YEAR}", "/account/password",
+                    "/account", "/account/two-factor"],
     Role.admin: ["/admin/users", "/admin/users/new", "/admin/institutions", "/admin/audit"],
 }
 

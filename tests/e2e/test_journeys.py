@@ -187,3 +187,37 @@ def test_committee_downloads_the_report_as_pdf_and_excel(app, make_user, new_pag
     values = [cell for sheet in workbook.worksheets for r in sheet.iter_rows(values_only=True) for cell in r]
     assert 26 in values and 179 in values and 205 in values  # women, men and total of the approved entry
     assert "From Acceptance to Inclusion" in values  # the English report
+
+
+def test_a_committee_member_turns_on_two_step_verification_and_logs_in_with_a_code(app, make_user, new_page, peru):
+    """Enrol from the account page (the key is read off the page, as someone typing it into an app
+    would), keep the recovery codes, then log in again: password, then the app's code."""
+    import time
+
+    import pyotp
+
+    _, email = make_user(Role.committee)
+    page = new_page()
+    login(page, email)
+    page.goto("/account")
+    page.get_by_role("link", name="Verificación en dos pasos").click()
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    shot(page, "two-factor-setup-es")
+    totp = pyotp.TOTP(secret)
+    enrolled_at = time.time()
+    page.fill("#code", totp.at(enrolled_at))
+    page.locator("main form").get_by_role("button").click()
+    codes = page.locator("#recovery-codes li").all_inner_texts()
+    assert len(codes) == 10
+    shot(page, "two-factor-recovery-codes-es")
+    page.locator("form[action='/logout'] button").click()
+
+    login(page, email)
+    assert page.url.endswith("/login/code")
+    shot(page, "two-factor-login-code-es")
+    # A code is accepted once: still in the enrolment's time step, the way in is a recovery code.
+    now = time.time()
+    page.fill("#code", totp.at(now) if int(now // 30) != int(enrolled_at // 30) else codes[0])
+    page.locator("main form").get_by_role("button").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/dashboard")
