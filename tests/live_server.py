@@ -112,6 +112,17 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def multipart(form: dict, files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body and its content type."""
+    boundary = secrets.token_hex(16)
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in form.items()]
+    parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+              f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+              for name, (filename, data) in files.items()]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 class Response:
     def __init__(self, raw: http.client.HTTPResponse):
         self.status = raw.status
@@ -134,12 +145,16 @@ class Browser:
         self.host = host
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, form: dict | None = None) -> Response:
+    def request(self, method: str, path: str, form: dict | None = None,
+                files: dict[str, tuple[str, bytes]] | None = None) -> Response:
+        """One request; `files` ({field: (name, bytes)}) sends the form as multipart, as a file input does."""
         headers = {"X-Forwarded-Proto": "https", "Referer": f"https://{self.host}{path}", "Accept-Language": "es"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
-        if form is not None:
+        if files:
+            body, headers["Content-Type"] = multipart(form or {}, files)
+        elif form is not None:
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         conn = http.client.HTTPConnection(self.host, timeout=60)

@@ -73,3 +73,31 @@ def test_downgrade_asks_for_confirmation_and_no_keeps_the_schema(app):
         from tracker import migrate
 
         assert migrate.current() in migrate.heads()
+
+
+def test_an_unforeseen_lost_race_is_a_conflict_page_not_a_500(app):
+    from tracker.errors import handle_concurrent_write
+
+    with app.test_request_context("/entries/1/approve", method="POST"):
+        body, status = handle_concurrent_write(sa.exc.IntegrityError("INSERT", {}, Exception("duplicate key")))
+    assert status == 409 and "Alguien cambió esto en el mismo momento" in body
+
+
+def test_a_database_that_went_away_is_a_503_page(app):
+    from tracker.errors import handle_operational_error
+
+    with app.test_request_context("/review"):
+        body, status = handle_operational_error(sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection")))
+    assert status == 503 and "La base de datos está ocupada o no disponible" in body
+
+
+def test_an_error_page_never_shows_the_success_message_of_the_failed_request(app):
+    from flask import flash, get_flashed_messages
+
+    from tracker.errors import render_error
+
+    with app.test_request_context("/entries/1/approve", method="POST"):
+        flash("Registro validado.", "success")  # queued before the commit failed
+        body, status = render_error(500)
+        assert get_flashed_messages() == []
+    assert status == 500 and "Registro validado." not in body

@@ -40,10 +40,16 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory):
+def server_env(database_url, tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     env.update(TRACKER_ENV="development", TRACKER_DATABASE_URL=database_url, TRACKER_SECRET_KEY=secrets.token_urlsafe(48),
                TRACKER_INSTANCE_PATH=str(tmp_path_factory.mktemp("races-instance")))
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(server_env):
+    env = server_env
     for step in (["db", "upgrade"], ["seed"]):
         assert tracker(env, *step).returncode == 0
     for email, role, institution in [("a@mgp.example.pe", "reporter", "MGP"), ("b@mgp.example.pe", "reporter", "MGP"),
@@ -99,8 +105,12 @@ def opened_form(browser: Browser, path: str) -> dict[str, str]:
     return hidden_fields(page.text)
 
 
-def save(browser: Browser, path: str, form: dict, values: dict, button: str = "save"):
-    return lambda: browser.request("POST", path, {**form, **values, button: "1"})
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def save(browser: Browser, path: str, form: dict, values: dict, button: str = "save", evidence: bytes | None = None):
+    files = {"evidence": ("sustento.pdf", evidence)} if evidence else None
+    return lambda: browser.request("POST", path, {**form, **values, button: "1"}, files=files)
 
 
 def assert_no_server_error(responses: list[Response]) -> None:
@@ -133,8 +143,9 @@ def test_edit_races_end_in_one_save_and_a_conflict_page_with_the_losers_input(pe
     for round_ in range(EDIT_ROUNDS):
         forms = opened_form(navy_a, path), opened_form(navy_b, path)
         mine = [str(1000 + 2 * round_), str(1001 + 2 * round_)]
-        responses = together(save(navy_a, path, forms[0], {"women": mine[0], "men": "10"}),
-                             save(navy_b, path, forms[1], {"women": mine[1], "men": "10"}))
+        # Both attach a file: the loser's must not stay behind (see test_no_file_is_orphaned_by_the_races).
+        responses = together(save(navy_a, path, forms[0], {"women": mine[0], "men": "10"}, evidence=PDF + mine[0].encode()),
+                             save(navy_b, path, forms[1], {"women": mine[1], "men": "10"}, evidence=PDF + mine[1].encode()))
         outcomes.extend(responses)
         assert_no_server_error(responses)
         assert sorted(r.status for r in responses) == [302, 409]
@@ -200,6 +211,13 @@ def _make_submitted(browser: Browser, entry_id: int) -> None:
 def test_no_race_gave_a_server_error(outcomes):
     assert outcomes, "the races ran"
     assert_no_server_error(outcomes)
+
+
+def test_no_file_is_orphaned_by_the_races(server_env, database_url):
+    result = tracker(server_env, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Checked {EDIT_ROUNDS} files: everything agrees." in result.stdout
+    assert query_one(database_url, "SELECT count(*) FROM evidence") == EDIT_ROUNDS  # the winners' files only
 
 
 def test_history_matches_the_final_state_of_every_entry(database_url):
