@@ -113,7 +113,9 @@ def _budget_item(session, payload, reporter, committee, cycle, navy) -> None:
     progress.approve_entry(session, committee, entry)
 
 
-@pytest.fixture(params=PAYLOADS, ids=["hyperlink", "plus", "minus", "at", "tab", "carriage-return", "full-width"])
+# Through whole files, three payloads stand for the rest (each is checked alone against safe_cell above):
+# a formula sign, a leading control character and a full-width sign.
+@pytest.fixture(params=[PAYLOADS[0], PAYLOADS[4], PAYLOADS[6]], ids=["hyperlink", "tab", "full-width"])
 def payload(request):
     return request.param
 
