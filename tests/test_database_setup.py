@@ -101,3 +101,33 @@ def test_an_error_page_never_shows_the_success_message_of_the_failed_request(app
         body, status = render_error(500)
         assert get_flashed_messages() == []
     assert status == 500 and "Registro validado." not in body
+
+
+def test_after_commit_work_waits_for_the_outer_transaction(app, session):
+    from tracker.db import call_after_commit
+
+    done, undone = [], []
+    call_after_commit(session, lambda: done.append(1), on_rollback=lambda: undone.append(1))
+    with session.begin_nested():
+        session.execute(sa.text("SELECT 1"))
+    assert done == [] and undone == []  # a savepoint released is not the commit
+    try:
+        with session.begin_nested():
+            session.execute(sa.text("SELECT 1"))
+            raise RuntimeError("savepoint fails")
+    except RuntimeError:
+        pass
+    assert undone == []  # nor is a savepoint rolled back the rollback
+    session.rollback()
+    assert done == [] and undone == [1]
+
+
+def test_a_failing_after_commit_step_does_not_fail_the_commit_nor_the_next_step(app, session):
+    from tracker.db import call_after_commit
+
+    done = []
+    call_after_commit(session, lambda: 1 / 0)
+    call_after_commit(session, lambda: done.append(1))
+    session.execute(sa.text("SELECT 1"))
+    session.commit()
+    assert done == [1]

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import time
 import subprocess
 import sys
 import tarfile
@@ -342,6 +343,7 @@ def test_check_finds_orphans_missing_and_changed_files_and_fix_removes_only_orph
     orphans = [tmp_path / "orphan", tmp_path / "reports" / "orphan.pdf"]
     for path in orphans:
         path.write_bytes(b"left behind")
+        os.utime(path, (time.time() - 7200, time.time() - 7200))  # left two hours ago
     stored[0].unlink()
     stored[1].write_bytes(PDF + b"XX")
     (tmp_path / "reports" / "final.pdf").write_bytes(b"x" * len(PDF))  # same size, other bytes
@@ -357,6 +359,15 @@ def test_check_finds_orphans_missing_and_changed_files_and_fix_removes_only_orph
     assert not any(path.exists() for path in orphans)
     assert fixed.exit_code == 1  # the missing and changed files remain: rows are never removed
     assert session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 2
+
+
+def test_check_leaves_alone_a_file_a_running_save_may_still_commit(app, stored, tmp_path):
+    waiting = [tmp_path / ".partial-abc123", tmp_path / "def456"]
+    for path in waiting:
+        path.write_bytes(b"being saved")
+    result = app.test_cli_runner().invoke(args=["check", "--fix"])
+    assert result.exit_code == 0, result.output
+    assert all(path.exists() for path in waiting)
 
 
 def test_a_restore_over_newer_final_versions_warns_and_records_the_high_water_mark(source, new_instance):

@@ -129,7 +129,7 @@ def test_enrolment_with_a_current_code_turns_it_on_and_shows_ten_recovery_codes(
     c = login_as(Role.viewer)
     c.get("/account/two-factor")
     secret = credential(app, "viewer-none@example.org").secret
-    response = c.post_form("/account/two-factor", {"code": now.code(secret)})
+    response = c.post_form("/account/two-factor", {"password": PASSWORD, "code": now.code(secret)})
     assert response.status_code == 200
     shown = re.findall(r"<li>([a-z0-9]{5}-[a-z0-9]{5})</li>", response.get_data(as_text=True))
     assert len(set(shown)) == 10
@@ -143,7 +143,7 @@ def test_enrolment_with_a_current_code_turns_it_on_and_shows_ten_recovery_codes(
 def test_enrolment_with_a_wrong_code_is_refused_and_stays_off(app, login_as, now, code):
     c = login_as(Role.viewer)
     c.get("/account/two-factor")
-    response = c.post_form("/account/two-factor", {"code": code})
+    response = c.post_form("/account/two-factor", {"password": PASSWORD, "code": code})
     assert response.status_code == 400
     assert 'name="code"' in response.get_data(as_text=True)
     assert credential(app, "viewer-none@example.org").confirmed_at is None
@@ -153,8 +153,19 @@ def test_enrolment_with_a_wrong_code_is_refused_and_stays_off(app, login_as, now
 def test_enrolment_with_a_wrong_code_says_so(app, login_as, now):
     c = login_as(Role.viewer)
     c.get("/account/two-factor")
-    response = c.post_form("/account/two-factor", {"code": "000000"})
+    response = c.post_form("/account/two-factor", {"password": PASSWORD, "code": "000000"})
     assert field_error(response) == translated(app, "This code is not correct. Enter the code your app shows now.")
+
+
+def test_enrolment_needs_the_password(app, login_as, now):
+    """A browser left logged in cannot be bound to someone else's phone."""
+    c = login_as(Role.viewer)
+    c.get("/account/two-factor")
+    secret = credential(app, "viewer-none@example.org").secret
+    response = c.post_form("/account/two-factor", {"password": "not-the-password", "code": now.code(secret)})
+    assert response.status_code == 400
+    assert translated(app, "The password is not correct.") in response.get_data(as_text=True)
+    assert credential(app, "viewer-none@example.org").confirmed_at is None
 
 
 def test_account_page_says_whether_two_step_verification_is_on(app, make_user, now):
@@ -348,7 +359,7 @@ def test_a_required_role_reaches_pages_once_enrolled(app, make_user, committee_r
     c.login(email)
     c.get("/account/two-factor")
     secret = credential(app, email).secret
-    assert c.post_form("/account/two-factor", {"code": now.code(secret)}).status_code == 200
+    assert c.post_form("/account/two-factor", {"password": PASSWORD, "code": now.code(secret)}).status_code == 200
     assert c.get("/plans/").status_code == 200
 
 

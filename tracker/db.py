@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import logging
 from datetime import datetime, timezone
 from typing import Annotated, Any, Callable
 
@@ -113,15 +114,27 @@ _AFTER_COMMIT, _AFTER_ROLLBACK = "tracker.after_commit", "tracker.after_rollback
 
 
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outer transaction may still roll back
     session.info.pop(_AFTER_ROLLBACK, None)
-    for callback in session.info.pop(_AFTER_COMMIT, []):
-        callback()
+    _run_each(session.info.pop(_AFTER_COMMIT, []))
 
 
 def _run_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back: what the outer transaction queued still stands
     session.info.pop(_AFTER_COMMIT, None)
-    for callback in session.info.pop(_AFTER_ROLLBACK, []):
-        callback()
+    _run_each(session.info.pop(_AFTER_ROLLBACK, []))
+
+
+def _run_each(callbacks: list[Callable[[], None]]) -> None:
+    """Run every callback even if one fails: the data is committed already, so a failure is logged, not
+    raised (an undelivered e-mail waits for `tracker mail send`, a file left partial for `tracker check --fix`)."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - nothing may turn a committed request into an error page
+            logging.getLogger(__name__).exception("after-commit work failed")
 
 
 class Database:

@@ -51,6 +51,8 @@ def handle_concurrent_write(_exc: Exception):
     from tracker.db import db
 
     db.session.rollback()
+    # Logged: a constraint the forms should have caught is a bug, not only a race.
+    current_app.logger.warning("write refused by the database: %s", getattr(_exc, "orig", _exc))
     return render_error(409, _("Someone changed this at the same moment. Reload the page, check it and try again."))
 
 

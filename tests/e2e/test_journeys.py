@@ -205,6 +205,7 @@ def test_a_committee_member_turns_on_two_step_verification_and_logs_in_with_a_co
     shot(page, "two-factor-setup-es")
     totp = pyotp.TOTP(secret)
     enrolled_at = time.time()
+    page.fill("#password", "Correct-Horse-Battery-Staple-42")
     page.fill("#code", totp.at(enrolled_at))
     page.locator("main form").get_by_role("button").click()
     codes = page.locator("#recovery-codes li").all_inner_texts()

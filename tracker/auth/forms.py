@@ -77,6 +77,8 @@ class LoginCodeForm(FlaskForm):
 
 
 class EnableTwoFactorForm(FlaskForm):
+    # Someone who found the browser logged in must not be able to bind the account to their own phone.
+    password = PasswordField(_l("Password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
     code = StringField(
         _l("Code from the app"),
         validators=[DataRequired(), Length(max=32)],

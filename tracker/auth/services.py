@@ -227,17 +227,6 @@ def save_language_preference(session: Session, user: User | None, language: str)
         user.language = language
 
 
-def load_user(session: Session, user_id: str) -> User | None:
-    """Flask-Login loader: '<id>:<session token>'; a changed token ends old sessions."""
-    raw_id, _, token = user_id.partition(":")
-    if not raw_id.isdigit():
-        return None
-    user = session.get(User, int(raw_id))
-    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
-        return None
-    return user
-
-
 def list_users(session: Session) -> list[User]:
     from sqlalchemy.orm import joinedload
 

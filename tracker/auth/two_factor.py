@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask import session as flask_session
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import audit
 from tracker.auth import throttle
@@ -86,8 +87,24 @@ def check_totp(credential: TotpCredential, code: str) -> bool:
     step = _matching_step(credential.secret, code, credential.last_counter)
     if step is None:
         return False
-    credential.last_counter = step
-    return True
+    return _claim_step(credential, step)
+
+
+def _claim_step(credential: TotpCredential, step: int) -> bool:
+    """Record `step` as used, atomically: of two requests with the same code at once, one wins."""
+    session = object_session(credential)
+    if session is None or credential in session.new:
+        credential.last_counter = step  # not stored yet (enrolment): nobody else can race for it
+        return True
+    claimed = session.execute(
+        sa.update(TotpCredential)
+        .where(TotpCredential.user_id == credential.user_id,
+               sa.or_(TotpCredential.last_counter.is_(None), TotpCredential.last_counter < step))
+        .values(last_counter=step).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if claimed:
+        set_committed_value(credential, "last_counter", step)
+    return claimed
 
 
 def _hash_recovery(code: str) -> str:
@@ -110,13 +127,14 @@ def replace_recovery_codes(session: Session, user: User) -> list[str]:
 
 def use_recovery_code(session: Session, user: User, code: str) -> bool:
     """Spend one unused recovery code of the user; audited with how many are left."""
-    row = session.scalars(sa.select(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash_recovery(code), RecoveryCode.used_at.is_(None),
-    )).one_or_none()
-    if row is None:
+    # One conditional UPDATE: of two requests with the same code at once, only one spends it.
+    spent = session.execute(
+        sa.update(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash_recovery(code), RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    if spent != 1:
         return False
-    row.used_at = utcnow()
-    session.flush()
     audit.record(session, "two_factor.recovery_code_used", actor=user, target=user,
                  remaining=unused_recovery_codes(session, user))
     return True
@@ -173,11 +191,14 @@ def grouped_secret(secret: str) -> str:
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
-def confirm_enrolment(session: Session, user: User, code: str) -> list[str]:
-    """Turn the second factor on once `code` matches the pending secret; return the recovery codes to show once."""
+def confirm_enrolment(session: Session, user: User, code: str, password: str | None = None) -> list[str]:
+    """Turn the second factor on once `code` matches the pending secret (and `password` is the user's, when
+    the request comes from a browser); return the recovery codes to show once."""
     credential = user.totp
     if credential is None or credential.confirmed_at is not None:
         raise ValidationFailed([("", str(_l("Start the set-up again: this page was out of date.")))])
+    if password is not None and not verify_password(user.password_hash, password):
+        raise ValidationFailed([("password", str(_l("The password is not correct.")))])
     if not check_totp(credential, code):
         raise ValidationFailed([("code", str(_l("This code is not correct. Enter the code your app shows now.")))])
     credential.confirmed_at = utcnow()

@@ -190,7 +190,7 @@ def two_factor_setup():
     if not form.validate_on_submit():
         return _enrolment_page(form, 400 if request.method == "POST" else 200)
     try:
-        codes = two_factor.confirm_enrolment(db.session, user, form.code.data)
+        codes = two_factor.confirm_enrolment(db.session, user, form.code.data, form.password.data)
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, exc)

@@ -209,6 +209,7 @@ def import_mef_figures(session: Session, user, cycle: ReportingCycle, institutio
                       else str(_l("Several lines of the file match the budget line %(key)s.", key=" / ".join(key))))
     if errors:
         return errors
+    progress.lock_entry(session, entry)  # the figures go on the item as it is now, not as it was read
     data_in = input_from_entry(entry)
     for name, amount in matches[0].amounts.items():
         setattr(data_in, name, amount)

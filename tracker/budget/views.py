@@ -129,6 +129,8 @@ def _import_errors(form: CsvImportForm, cycle) -> list[str]:
         return services.import_mef_figures(db.session, current_user, cycle, current_user.institution, data)
     except (WorkflowError, PermissionDenied) as exc:
         return [str(exc) or _("This entry cannot be changed.")]
+    except progress.ConflictError:
+        return [_("Someone saved this entry at the same moment. Check it and save again.")]
 
 
 @bp.get("/<int:year>/compliance")

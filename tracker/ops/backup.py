@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from tracker.db import utcnow
 from tracker.ops import OpsError, database
 from tracker.ops.files import HashingReader, stored_files
+from tracker.storage import PARTIAL_PREFIX
 
 FORMAT = "nap-tracker-backup"
 FORMAT_VERSION = 1
@@ -80,10 +81,22 @@ def write_archive(path: Path, dump_path: Path, snapshot: database.Snapshot, uplo
     dump_name = database.DUMP_NAMES[snapshot.dialect]
     with tarfile.open(path, "w:gz") as tar:
         dump_entry = add_file(tar, dump_path, dump_name)
-        files = [add_file(tar, file, FILES_PREFIX + file.relative_to(upload).as_posix()) for file in stored_files(upload)]
+        files = [entry for file in stored_files(upload)
+                 if (entry := add_stored_file(tar, file, FILES_PREFIX + file.relative_to(upload).as_posix()))]
         manifest = build_manifest(snapshot, dump_entry, files)
         add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
     return manifest
+
+
+def add_stored_file(tar: tarfile.TarFile, path: Path, name: str) -> dict | None:
+    """A stored file, or None: a file not committed yet (partial) belongs to no row of the dump, and a
+    file may be gone between the listing and the copy (a partial moved into place, an orphan removed)."""
+    if path.name.startswith(PARTIAL_PREFIX):
+        return None
+    try:
+        return add_file(tar, path, name)
+    except FileNotFoundError:
+        return None
 
 
 def add_file(tar: tarfile.TarFile, path: Path, name: str) -> dict:

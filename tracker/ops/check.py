@@ -9,6 +9,7 @@ known here and are left alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -46,13 +47,15 @@ class CheckReport:
 
 def check_files(session: Session, upload: Path) -> CheckReport:
     """Compare every Evidence and FinalReport row with its file, and list files no row names."""
+    # Files are listed before the rows are read, and recent ones are left out: a save running meanwhile
+    # has a file (partial, or just moved into place) whose row this check may not see yet.
+    candidates = [path for path in [*top_files(upload), *top_files(reports_subfolder(upload))] if not is_recent(path)]
     expected = evidence_files(session, upload) + final_report_files(session, upload)
     report = CheckReport(checked=len(expected))
     report.unpublished = [(partial_path(item.path), item.path) for item in expected if is_unpublished(item)]
     waiting = {place for _, place in report.unpublished}
     report.problems = [problem for item in expected if item.path not in waiting and (problem := file_problem(item))]
     named = {item.path for item in expected} | {partial for partial, _ in report.unpublished}
-    candidates = [*top_files(upload), *top_files(reports_subfolder(upload))]
     report.orphans = sorted(path for path in candidates if path not in named)
     return report
 
@@ -88,6 +91,17 @@ def is_unpublished(item: Expected) -> bool:
     """The row's file is missing but its complete partial copy is there (see tracker/storage.py)."""
     partial = partial_path(item.path)
     return not item.path.exists() and partial.is_file() and file_digest(partial) == (item.sha256, item.size)
+
+
+RECENT = timedelta(hours=1)
+
+
+def is_recent(path: Path) -> bool:
+    """Written within the last hour: possibly the file of a save that has not committed yet."""
+    try:
+        return datetime.now(timezone.utc) - datetime.fromtimestamp(path.stat().st_mtime, timezone.utc) < RECENT
+    except FileNotFoundError:
+        return True
 
 
 def top_files(folder: Path) -> list[Path]:

@@ -79,7 +79,7 @@ def _report_restore(archive: Path, result: restore.RestoreResult) -> None:
         click.echo(f"  migrated from {result.migrated[0] or 'base'} to {result.migrated[1]}")
     for v in result.versions_lost:
         click.echo(f"Warning: {v['plan']} {v['year']} had final report version {v['version']} before this restore; "
-                   "the backup has fewer, and the next `mark final` would reuse a published number.", err=True)
+                   "the backup has fewer files, and the next final version will be numbered after it.", err=True)
 
 
 @click.command("check")

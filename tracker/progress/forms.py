@@ -99,7 +99,7 @@ class BulkReviewForm(FlaskForm):
         ("selected", _l("The entries I selected on this page")),
         ("all", _l("Every submitted entry that matches the filters, on every page")),
     ]))
-    # How many entries "all" meant when the page was drawn: a queue that changed since is not decided blind.
+    # Which entries, at which versions, "all" meant when the page was drawn (queries.Decidable.fingerprint).
     matching = HiddenField()
     submit = SubmitField(_l("Apply"))
 

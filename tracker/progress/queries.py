@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -143,16 +144,21 @@ def review_page(session: Session, form, page: int = 1, per_page: int = REVIEW_PA
     return ReviewPage(list(session.scalars(query).unique()), total, page, per_page)
 
 
-def _decidable(form) -> sa.Select:
-    return _review_filtered(form).where(Entry.state == EntryState.submitted)
+@dataclass(frozen=True)
+class Decidable:
+    """Every submitted entry the filters select, on every page, at the version it is now."""
+
+    versions: dict[int, int]
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when any of these entries changes, leaves or is replaced: what "all that match" confirms."""
+        listed = ",".join(f"{i}:{v}" for i, v in sorted(self.versions.items()))
+        return hashlib.sha256(listed.encode()).hexdigest()
 
 
-def count_decidable(session: Session, form) -> int:
-    """How many submitted entries the filters select, on every page."""
-    return session.scalar(sa.select(sa.func.count()).select_from(_decidable(form).subquery())) or 0
-
-
-def decidable_ids(session: Session, form) -> list[int]:
-    """Every submitted entry the filters select, on every page: what "all that match" acts on."""
-    query = _decidable(form).with_only_columns(Entry.id)
-    return list(session.scalars(query.order_by(Entry.id)))
+def decidable(session: Session, form) -> Decidable:
+    """What a bulk decision on "all that match" would act on (one query of two columns)."""
+    query = (_review_filtered(form).where(Entry.state == EntryState.submitted)
+             .with_only_columns(Entry.id, Entry.version).order_by(Entry.id))
+    return Decidable({entry_id: version for entry_id, version in session.execute(query)})

@@ -574,7 +574,9 @@ def review_many(
     """Approve or return several submitted entries at once, each at the version listed; all or nothing."""
     if decision not in ("approve", "return"):
         raise ValidationFailed([("decision", str(_l("Choose approve or return.")))])
-    entries = session.scalars(sa.select(Entry).where(Entry.id.in_(entry_ids)).options(joinedload(Entry.cycle))).all()
+    # Locked in id order: two members deciding overlapping selections wait for each other, never deadlock.
+    entries = session.scalars(sa.select(Entry).where(Entry.id.in_(entry_ids)).options(joinedload(Entry.cycle))
+                              .order_by(Entry.id)).all()
     if not entries:
         raise ValidationFailed([("entries", str(_l("Select at least one entry.")))])
     for entry in entries:

@@ -259,10 +259,11 @@ def remove_evidence(entry_id: int, evidence_id: int):
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None or evidence.entry_id != entry.id:
         abort(404)
-    if not permissions.can_edit_entry(current_user, entry):
-        abort(403)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    services.lock_entry(db.session, entry)  # a colleague may be submitting it at this moment
+    if not permissions.can_edit_entry(current_user, entry):
+        abort(403)
     uploads.remove_evidence(db.session, current_user, evidence)
     db.session.commit()
     flash(_("File removed from the entry (kept in its history)."), "success")
@@ -292,25 +293,28 @@ def review_queue():
             flash(_("%(count)d entries updated.", count=len(done)), "success")
         return redirect(request.full_path)
     queue = queries.review_page(db.session, filters, int_arg("page", 1, minimum=1))
-    bulk.matching.data = str(queries.count_decidable(db.session, filters))
+    matching = queries.decidable(db.session, filters)
+    bulk.matching.data = matching.fingerprint
     return render_template("progress/review.html", filters=filters, bulk=bulk, queue=queue, entries=queue.entries,
+                           matching_count=len(matching.versions),
                            page_url=lambda n: url_for("progress.review_queue", **{**request.args.to_dict(), "page": n}))
 
 
 def _bulk_selection(filters, bulk) -> tuple[list[int], dict[int, int] | None]:
-    """The entries a bulk decision acts on, with the versions the committee saw when it can say.
+    """The entries a bulk decision acts on, with the versions the committee saw.
 
-    "All that match" is confirmed by the count the page showed: if the queue changed since, the
-    committee sees the new count instead of deciding on entries it never saw listed.
+    "All that match" is confirmed by a fingerprint of the entries and versions the page showed: if any
+    changed, left or was replaced since, the committee sees the new count instead of deciding blind.
     """
     if bulk.scope.data == "all":
-        ids = queries.decidable_ids(db.session, filters)
-        if len(ids) != parse_int(bulk.matching.data):
+        matching = queries.decidable(db.session, filters)
+        if matching.fingerprint != bulk.matching.data:
+            count = len(matching.versions)
             raise WorkflowError(ngettext(
                 "The queue changed while you were looking at it: %(num)d entry matches now. Check and confirm again.",
                 "The queue changed while you were looking at it: %(num)d entries match now. Check and confirm again.",
-                len(ids)))
-        return ids, None
+                count))
+        return list(matching.versions), matching.versions
     ids = [i for i in map(parse_int, request.form.getlist("entry_ids")) if i is not None]
     return ids, {i: v for i in ids if (v := parse_int(request.form.get(f"seen-{i}"))) is not None}
 
