@@ -9,11 +9,11 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from tracker.auth.models import Role
-from tracker.auth.two_factor import must_enrol as must_enrol_second_factor
+from tracker.security import is_static_file
 
 # Reachable without logging in.
 PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "core.health", "auth.login", "auth.login_code",
@@ -31,6 +31,16 @@ def _is(user: Any, *roles: Role) -> bool:
 def is_logged_in(user: Any) -> bool:
     """Any active, logged-in account."""
     return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def must_use_second_factor(user: Any) -> bool:
+    """Roles named in TRACKER_REQUIRE_2FA_ROLES log in with a code too, and cannot turn it off."""
+    return is_logged_in(user) and user.role.value in current_app.config["REQUIRE_2FA_ROLES"]
+
+
+def must_enrol_second_factor(user: Any) -> bool:
+    """A required second factor not set up yet: enrolment comes before anything else."""
+    return must_use_second_factor(user) and not user.two_factor_enabled
 
 
 def can_view_plan(user: Any, plan: Any = None) -> bool:
@@ -188,7 +198,7 @@ def require(predicate: Callable[[Any], bool]) -> Callable:
 def _gate():
     """Before every request: log in first, change a temporary password, then set up a required second factor."""
     endpoint = request.endpoint or ""
-    if endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
+    if endpoint in PUBLIC_ENDPOINTS or is_static_file():
         return None
     if not is_logged_in(current_user):
         if endpoint == "":

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker.db import db
+from tracker.security import is_static_file
 from tracker.extensions import login_manager
 
 
@@ -21,8 +22,7 @@ def _load_user_first() -> None:
     """Read the session record before anything else uses the database, so that its once-a-minute
     last_seen_at write can be committed on its own (a page that only reads commits nothing).
     Static files skip it: they need no user and would cost a query each."""
-    endpoint = request.endpoint or ""
-    if endpoint != "static" and not endpoint.endswith(".static"):
+    if not is_static_file():
         current_user._get_current_object()
 
 

@@ -13,18 +13,16 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pyotp
 import segno
 import sqlalchemy as sa
-from flask import current_app
 from flask import session as flask_session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tracker import audit
+from tracker import audit, permissions
 from tracker.auth import throttle
 from tracker.auth.models import RecoveryCode, TotpCredential, User
 from tracker.auth.passwords import verify_password
@@ -50,16 +48,6 @@ class SecondFactorThrottled(Exception):
 
 
 # -- policy ---------------------------------------------------------------------------------------
-
-
-def required_for(user: Any) -> bool:
-    """Whether the user's role must log in with a second factor (REQUIRE_2FA_ROLES)."""
-    return getattr(user, "role", None) is not None and user.role.value in current_app.config["REQUIRE_2FA_ROLES"]
-
-
-def must_enrol(user: Any) -> bool:
-    """A user whose role requires a second factor and who has none yet: enrolment comes before anything else."""
-    return required_for(user) and not user.two_factor_enabled
 
 
 # -- codes ----------------------------------------------------------------------------------------
@@ -209,7 +197,7 @@ def confirm_enrolment(session: Session, user: User, code: str, password: str | N
 
 def disable(session: Session, user: User, password: str, code: str, address: str) -> None:
     """Turn the second factor off: needs the password and a code; refused when the role requires one. Audited."""
-    if required_for(user):
+    if permissions.must_use_second_factor(user):
         raise ValidationFailed([("", str(_l("Your role requires two-step verification: it cannot be turned off.")))])
     lockout = throttle.check(user.email, address)
     if lockout:

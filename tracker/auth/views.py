@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
+from tracker import permissions
 from tracker.auth import services, sessions, two_factor
 from tracker.auth.forms import ChangePasswordForm, DisableTwoFactorForm, EnableTwoFactorForm, LoginCodeForm, LoginForm
 from tracker.auth.models import SessionEnd
@@ -77,7 +78,7 @@ def _start_session(user, next_url: str | None):
     if user.must_change_password:
         flash(_("Please choose a new password before you continue."), "info")
         return redirect(url_for("auth.change_password"))
-    if two_factor.must_enrol(user):
+    if permissions.must_enrol_second_factor(user):
         flash(_("Your role requires two-step verification. Set it up before you continue."), "info")
         return redirect(url_for("auth.two_factor_setup"))
     return redirect(next_url or url_for("core.index"))
@@ -177,7 +178,7 @@ def _enrolment_page(form: EnableTwoFactorForm, status: int = 200):
 
 def _status_page(form: DisableTwoFactorForm, status: int = 200):
     user = current_user._get_current_object()
-    return render_template("auth/two_factor.html", form=form, required=two_factor.required_for(user),
+    return render_template("auth/two_factor.html", form=form, required=permissions.must_use_second_factor(user),
                            unused=two_factor.unused_recovery_codes(db.session, user)), status
 
 

@@ -357,7 +357,7 @@ def save_entry(
     if not permissions.can_edit_for_institution(user, institution.id):
         raise PermissionDenied()
     require_open(cycle)
-    kind = EntryKind.indicator if isinstance(item, Indicator) else EntryKind.action
+    kind = _kind_of(item)
     entry = find_entry(session, cycle, institution.id, kind, item.id)
     if entry is not None:
         check_editable(session, entry, expected_version, request_key, user)
@@ -398,28 +398,24 @@ def save_drafts(session: Session, user, cycle: ReportingCycle, institution: Inst
     existing = session.scalars(sa.select(Entry).where(Entry.cycle_id == cycle.id, Entry.institution_id == institution.id)
                                .with_for_update(of=Entry).execution_options(populate_existing=True)).all()
     by_item = {(e.kind, e.indicator_id or e.action_id): e for e in existing}
-    saved: list[tuple[Entry, Indicator | Action, bool]] = []
+    saved: list[tuple[Entry, Indicator | Action]] = []
     with session.no_autoflush:
         for item, data, expected_version in rows:
-            kind = EntryKind.indicator if isinstance(item, Indicator) else EntryKind.action
-            entry = by_item.get((kind, item.id))
+            entry = by_item.get((_kind_of(item), item.id))
             if entry is not None:
-                if entry.state not in workflow.EDITABLE_STATES:
-                    raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=state_word(entry.state))))
+                _require_editable(entry)
                 check_version(session, entry, expected_version, None, user)
             _check_input(item, data, complete=False)
-            created = entry is None
-            if created:
-                entry = Entry(cycle_id=cycle.id, institution_id=institution.id, kind=kind, version=1, state=EntryState.draft,
-                              **({"indicator_id": item.id} if kind == EntryKind.indicator else {"action_id": item.id}))
+            if entry is None:
+                entry = _draft_entry(cycle, institution, _kind_of(item), item)
                 session.add(entry)
             else:
                 entry.version += 1
             _apply(entry, item, data)
             entry.updated_at = utcnow()
-            saved.append((entry, item, created))
+            saved.append((entry, item))
     session.flush()
-    for entry, item, created in saved:
+    for entry, item in saved:
         record_version(session, entry, event, user)
         audit.record(session, f"entry.{event}", actor=user, target=entry, item=item.code, year=cycle.year)
     session.flush()
@@ -429,11 +425,26 @@ def save_drafts(session: Session, user, cycle: ReportingCycle, institution: Inst
 def check_editable(session: Session, entry: Entry, expected_version: int | None, request_key: str | None, user) -> None:
     """Lock the entry, then refuse a save of a locked state or of an older version."""
     lock_entry(session, entry)
-    if entry.state not in workflow.EDITABLE_STATES:
-        if request_key and _latest_version_key(session, entry, user) == request_key:
-            raise AlreadySaved(entry)  # a double click on "Save and submit" finds its entry submitted already
-        raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=state_word(entry.state))))
+    if entry.state not in workflow.EDITABLE_STATES and request_key and _latest_version_key(session, entry, user) == request_key:
+        raise AlreadySaved(entry)  # a double click on "Save and submit" finds its entry submitted already
+    _require_editable(entry)
     check_version(session, entry, expected_version, request_key, user)
+
+
+def _require_editable(entry: Entry) -> None:
+    if entry.state not in workflow.EDITABLE_STATES:
+        raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=state_word(entry.state))))
+
+
+def _kind_of(item: Indicator | Action) -> EntryKind:
+    return EntryKind.indicator if isinstance(item, Indicator) else EntryKind.action
+
+
+def _draft_entry(cycle: ReportingCycle, institution: Institution, kind: EntryKind, item) -> Entry:
+    """A new entry's first version, before its values are applied (`item` is None for a budget item)."""
+    item_column = {EntryKind.indicator: "indicator_id", EntryKind.action: "action_id"}.get(kind)
+    return Entry(cycle_id=cycle.id, institution_id=institution.id, kind=kind, version=1, state=EntryState.draft,
+                 **({item_column: item.id} if item_column else {}))
 
 
 def new_entry(session: Session, cycle: ReportingCycle, institution: Institution, kind: EntryKind, item,
@@ -441,9 +452,7 @@ def new_entry(session: Session, cycle: ReportingCycle, institution: Institution,
     """Insert the first version of an entry. When another request inserted the same entry at the same
     moment (the unique constraint says so), the savepoint keeps this transaction usable and the outcome
     is the one a later save would get: AlreadySaved or ConflictError."""
-    columns = {EntryKind.indicator: "indicator_id", EntryKind.action: "action_id"}
-    entry = Entry(cycle_id=cycle.id, institution_id=institution.id, kind=kind, version=1, state=EntryState.draft,
-                  **({columns[kind]: item.id} if kind in columns else {}))
+    entry = _draft_entry(cycle, institution, kind, item)
     fill(entry)
     try:
         with session.begin_nested():
