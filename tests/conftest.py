@@ -102,7 +102,9 @@ def make_user(app, peru):
         inst = ROLE_INSTITUTION[role] if institution == "default" else institution
         email = email or f"{role.value}-{inst or 'none'}@example.org".lower()
         with app.test_request_context():
-            data = accounts.UserInput(email=email, name=kw.pop("name", email.split("@")[0]), role=role, institution_code=inst)
+            plans = kw.pop("plans", ("PE-2021",) if role == Role.committee else ())
+            data = accounts.UserInput(email=email, name=kw.pop("name", email.split("@")[0]), role=role, institution_code=inst,
+                                      plan_codes=tuple(plans))
             user = accounts.create_user(db.session, data, PASSWORD, must_change=kw.pop("must_change", False))
             db.session.commit()
             return user.id, email

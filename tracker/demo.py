@@ -42,15 +42,16 @@ SYNTHETIC_COUNTRY = "ZZ"
 DEMO_PASSWORD = "Demo-NAP-Tracker-2026"
 DEMO_ACCOUNTS = [
     ("admin@demo.example.org", "Administración (demo)", Role.admin, None),
-    ("comite@demo.example.org", "Comité de Igualdad de Género (demo)", Role.committee, "CIG-MINDEF"),
+    ("comite@demo.example.org", "Comité de Igualdad de Género (demo)", Role.committee, "PE:CIG-MINDEF"),
     ("visor@demo.example.org", "Auditoría (demo)", Role.viewer, None),
-    ("marina@demo.example.org", "Marina de Guerra (demo)", Role.reporter, "MGP"),
-    ("ejercito@demo.example.org", "Ejército (demo)", Role.reporter, "EP"),
-    ("fap@demo.example.org", "Fuerza Aérea (demo)", Role.reporter, "FAP"),
-    ("ccffaa@demo.example.org", "Comando Conjunto (demo)", Role.reporter, "CCFFAA"),
-    ("mindef@demo.example.org", "Ministerio de Defensa (demo)", Role.reporter, "MINDEF"),
+    ("marina@demo.example.org", "Marina de Guerra (demo)", Role.reporter, "PE:MGP"),
+    ("ejercito@demo.example.org", "Ejército (demo)", Role.reporter, "PE:EP"),
+    ("fap@demo.example.org", "Fuerza Aérea (demo)", Role.reporter, "PE:FAP"),
+    ("ccffaa@demo.example.org", "Comando Conjunto (demo)", Role.reporter, "PE:CCFFAA"),
+    ("mindef@demo.example.org", "Ministerio de Defensa (demo)", Role.reporter, "PE:MINDEF"),
 ]
 DEMO_EMAILS = tuple(email for email, *_ in DEMO_ACCOUNTS)
+DEMO_PLANS = {Role.committee: ("PE-2021",)}  # the demo committee sits on Peru's monitoring body
 
 
 def _at(year: int, month: int, day: int) -> datetime:

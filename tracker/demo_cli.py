@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from tracker.auth import services
 from tracker.db import db
-from tracker.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from tracker.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PLANS
 from tracker.domain import ValidationFailed
 
 demo_group = click.Group("demo", help="Demonstration data: create it (development only) or purge it (anywhere).")
@@ -31,12 +31,13 @@ def demo_accounts() -> None:
     created = 0
     for email, name, role, institution in DEMO_ACCOUNTS:
         if services.find_user(db.session, email) is None:
-            data = services.UserInput(email=email, name=name, role=role, institution_code=institution)
+            data = services.UserInput(email=email, name=name, role=role, institution_code=institution,
+                                      plan_codes=DEMO_PLANS.get(role, ()))
             try:
                 services.create_user(db.session, data, DEMO_PASSWORD, must_change=False)
             except ValidationFailed as exc:
                 db.session.rollback()
-                hint = " (load the plan first: `tracker seed`)" if exc.errors[0][0] == "institution" else ""
+                hint = " (load the plan first: `tracker seed`)" if exc.errors[0][0] in ("institution", "plans") else ""
                 raise click.ClickException(f"{email}: {exc.errors[0][1]}{hint}") from None
             created += 1
     db.session.commit()

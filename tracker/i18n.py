@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -17,8 +17,18 @@ LOCALES = {"es": "es_PE", "en": "en"}
 
 
 def select_locale() -> str:
-    """The user's saved preference, then the switcher's choice, then Accept-Language, then Spanish."""
-    return LOCALES[select_language()]
+    """The language by select_language; numbers and dates follow the request's plan's country locale when it
+    is in that language (es_CL for Chile's plan in Spanish), else the language's default."""
+    language = select_language()
+    return plan_locale(getattr(g, "plan", None) if has_request_context() else None, language)
+
+
+def plan_locale(plan: Any, language: str) -> str:
+    """The Babel locale for a plan read in this language: the country's own if it speaks it."""
+    country_locale = getattr(getattr(plan, "country", None), "locale", "") or ""
+    if country_locale.split("_")[0] == language:
+        return country_locale
+    return LOCALES[language]
 
 
 def select_language() -> str:
@@ -40,13 +50,27 @@ def current_language() -> str:
     return str(get_locale() or "es").split("_")[0]
 
 
-def money(amount) -> str:
-    """Soles for the user's locale: S/ 1,234.50 (Peru's separators in Spanish, the same sign in English)."""
-    from flask_babel import format_decimal
+def money(amount, plan: Any = None) -> str:
+    """An amount in the plan's currency, written the way its country writes it (S/ 1,234.50 in Peru,
+    $1.234.568 in Chile) whatever the reader's language; a plain number when the plan names no currency."""
+    return format_money(amount, *plan_money_format(plan if plan is not None else getattr(g, "plan", None)))
+
+
+def plan_money_format(plan: Any) -> tuple[str | None, str]:
+    """The currency and the locale amounts of a plan are written in."""
+    country = getattr(plan, "country", None)
+    return getattr(country, "currency", None), getattr(country, "locale", None) or "es_PE"
+
+
+def format_money(amount, currency: str | None, locale: str) -> str:
+    """An amount in a currency and locale; "—" for none."""
+    from babel.numbers import format_currency, format_decimal
 
     if amount is None:
         return "—"
-    return "S/ " + format_decimal(amount, format="#,##0.00")
+    if not currency:
+        return format_decimal(amount, format="#,##0.00", locale=locale)
+    return format_currency(amount, currency, locale=locale)
 
 
 @dataclass(frozen=True)

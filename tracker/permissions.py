@@ -43,14 +43,35 @@ def must_enrol_second_factor(user: Any) -> bool:
     return must_use_second_factor(user) and not user.two_factor_enabled
 
 
-def can_view_plan(user: Any, plan: Any = None) -> bool:
-    """Plans are not confidential inside the tracker: every logged-in user reads them."""
-    return is_logged_in(user)
+def _plan_id(plan: Any) -> int:
+    return plan if isinstance(plan, int) else plan.id
 
 
-def can_view_dashboard(user: Any) -> bool:
-    """Dashboards show approved data only: every logged-in user may see them."""
-    return is_logged_in(user)
+def visible_plan_ids(user: Any) -> frozenset[int] | None:
+    """The plans a user may read (None: every plan). The committee reads the plans whose monitoring body
+    it sits on, reporters their institution's country's plans, viewers the plans they are limited to."""
+    if not is_logged_in(user):
+        return frozenset()
+    if user.role == Role.committee:
+        return user.reviewed_plan_ids
+    if user.role == Role.reporter:
+        return None  # decided by country: see can_view_plan
+    if user.role == Role.viewer:
+        return user.limited_to_plan_ids
+    return None
+
+
+def can_view_plan(user: Any, plan: Any) -> bool:
+    """Plans are readable inside their own community: see visible_plan_ids; admins read every plan."""
+    if _is(user, Role.reporter):
+        return user.institution is not None and user.institution.country_id == plan.country_id
+    ids = visible_plan_ids(user)
+    return is_logged_in(user) and (ids is None or plan.id in ids)
+
+
+def can_view_dashboard(user: Any, plan: Any = None) -> bool:
+    """Dashboards show approved data only: whoever reads the plan sees them."""
+    return is_logged_in(user) if plan is None else can_view_plan(user, plan)
 
 
 def can_manage_users(user: Any) -> bool:
@@ -59,7 +80,7 @@ def can_manage_users(user: Any) -> bool:
 
 
 def can_manage_institutions(user: Any) -> bool:
-    """Admins keep the institutions list."""
+    """Admins keep the institutions list and the countries' profiles."""
     return _is(user, Role.admin)
 
 
@@ -68,9 +89,12 @@ def can_view_audit_log(user: Any) -> bool:
     return _is(user, Role.admin)
 
 
-def can_review(user: Any, item: Any = None) -> bool:
-    """The Gender Equality Committee reviews every institution's entries."""
-    return _is(user, Role.committee)
+def can_review(user: Any, plan: Any = None) -> bool:
+    """A member of a plan's monitoring body reviews that plan's entries; without a plan: reviews some plan."""
+    if not _is(user, Role.committee):
+        return False
+    ids = user.reviewed_plan_ids
+    return bool(ids) if plan is None else _plan_id(plan) in ids
 
 
 def can_edit_for_institution(user: Any, institution_id: int | None) -> bool:
@@ -78,34 +102,43 @@ def can_edit_for_institution(user: Any, institution_id: int | None) -> bool:
     return _is(user, Role.reporter) and institution_id is not None and user.institution_id == institution_id
 
 
-def can_see_drafts_of(user: Any, institution_id: int | None) -> bool:
-    """Drafts are seen by their institution's reporters and the committee; everyone else sees approved data."""
-    return can_review(user) or can_edit_for_institution(user, institution_id)
+def can_see_drafts_of(user: Any, institution_id: int | None, plan: Any) -> bool:
+    """Drafts are seen by their institution's reporters and the plan's reviewers; everyone else sees approved data."""
+    return can_review(user, plan) or can_edit_for_institution(user, institution_id)
 
 
-def can_report(user: Any) -> bool:
-    """Reporters (with an institution) fill in their institution's entries."""
-    return _is(user, Role.reporter) and user.institution_id is not None
+def can_report(user: Any, plan: Any = None) -> bool:
+    """Reporters (with an institution) fill in their institution's entries, for the plans of its country."""
+    if not (_is(user, Role.reporter) and user.institution_id is not None):
+        return False
+    return plan is None or can_view_plan(user, plan)
 
 
-def can_report_or_review(user: Any) -> bool:
-    """Worklists are for reporters (their institution) and the committee (any institution)."""
-    return can_report(user) or can_review(user)
+def can_report_or_review(user: Any, plan: Any = None) -> bool:
+    """Worklists are for reporters (their institution) and the plan's reviewers (any institution)."""
+    return can_report(user, plan) or can_review(user, plan)
 
 
-def can_manage_cycles(user: Any) -> bool:
-    """The committee opens, closes and reopens reporting cycles."""
-    return _is(user, Role.committee)
+def can_manage_cycles(user: Any, plan: Any = None) -> bool:
+    """The plan's reviewers open, close and reopen its reporting cycles."""
+    return can_review(user, plan)
 
 
-def can_view_cycles(user: Any) -> bool:
-    """Everyone who reports or reviews sees the reporting calendar."""
-    return can_report_or_review(user)
+def can_view_cycles(user: Any, plan: Any = None) -> bool:
+    """Everyone who reports on or reviews the plan sees its reporting calendar."""
+    return can_report_or_review(user, plan)
+
+
+def _entry_plan(entry: Any) -> int:
+    return entry.cycle.plan_id
 
 
 def can_view_entry(user: Any, entry: Any) -> bool:
-    """Drafts and pending entries stay within their institution and the committee; approved ones are for all."""
-    return entry.state.value == "approved" and is_logged_in(user) or can_see_drafts_of(user, entry.institution_id)
+    """Drafts and pending entries stay within their institution and the plan's reviewers; approved ones are
+    for whoever reads the plan."""
+    if entry.state.value == "approved" and is_logged_in(user) and can_view_plan(user, entry.cycle.plan):
+        return True
+    return can_see_drafts_of(user, entry.institution_id, _entry_plan(entry))
 
 
 def can_edit_entry(user: Any, entry: Any) -> bool:
@@ -128,44 +161,65 @@ def can_withdraw_entry(user: Any, entry: Any) -> bool:
 
 
 def can_review_entry(user: Any, entry: Any) -> bool:
-    """The committee approves or returns submitted entries."""
-    return can_review(user) and entry.state.value == "submitted"
+    """The plan's reviewers approve or return submitted entries."""
+    return can_review(user, _entry_plan(entry)) and entry.state.value == "submitted"
 
 
 def can_reopen_entry(user: Any, entry: Any) -> bool:
-    """The committee unlocks an approved entry (with a reason)."""
-    return can_review(user) and entry.state.value == "approved"
+    """The plan's reviewers unlock an approved entry (with a reason)."""
+    return can_review(user, _entry_plan(entry)) and entry.state.value == "approved"
 
 
-def can_download_reports(user: Any) -> bool:
-    """The committee, viewers and admins download annual reports (approved data) in any format, for any year."""
-    return _is(user, Role.committee, Role.viewer, Role.admin)
+def can_download_reports(user: Any, plan: Any = None) -> bool:
+    """The committee, viewers and admins download the annual reports (approved data) of the plans they read."""
+    if not _is(user, Role.committee, Role.viewer, Role.admin):
+        return False
+    if plan is None:
+        return user.role != Role.committee or can_review(user)
+    return can_view_plan(user, plan)
 
 
-def can_include_pending_in_reports(user: Any) -> bool:
-    """Only the committee, who sees submitted entries, may download a provisional report that counts them."""
-    return _is(user, Role.committee)
+def can_include_pending_in_reports(user: Any, plan: Any = None) -> bool:
+    """Only the plan's reviewers, who see submitted entries, may download a provisional report that counts them."""
+    return can_review(user, plan)
 
 
-def can_validate_reports(user: Any) -> bool:
-    """The committee records its validation of a year's report (date, minutes, recommendations)."""
-    return _is(user, Role.committee)
+def can_validate_reports(user: Any, plan: Any = None) -> bool:
+    """The plan's reviewers record their validation of a year's report (date, minutes, recommendations)."""
+    return can_review(user, plan)
 
 
-def can_finalize_reports(user: Any) -> bool:
-    """The committee marks a year's report final, which stores its files for good."""
-    return _is(user, Role.committee)
+def can_finalize_reports(user: Any, plan: Any = None) -> bool:
+    """The plan's reviewers mark a year's report final, which stores its files for good."""
+    return can_review(user, plan)
 
 
 def plan_or_404(code: str):
-    """The plan with this code (plans are readable by every logged-in user), or 404."""
+    """The plan with this code, or 404 if there is none or the user may not read it (a plan of another
+    community is not even said to exist). It becomes the request's plan: numbers follow its locale."""
     from tracker.db import db
     from tracker.plan import services
 
     try:
-        return services.get_plan(db.session, code)
+        return visible_or_404(services.get_plan(db.session, code))
     except services.NotFound:
         abort(404)
+
+
+def visible_or_404(plan):
+    """The plan if the user may read it (it becomes the request's plan), else 404."""
+    from tracker.plan import services
+
+    if not can_view_plan(current_user, plan):
+        abort(404)
+    services.use_plan(plan)
+    return plan
+
+
+def ensure(predicate: Callable[[Any, Any], bool], plan: Any) -> None:
+    """403 unless predicate(current_user, plan) holds: the plan-scoped half of a view's `require`."""
+    if not predicate(current_user, plan):
+        abort(403)
 
 
 def cycle_or_404(plan, year: int):

@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base, ShortText, Timestamp, enum_column, intpk
-from tracker.plan.models import Institution
+from tracker.plan.models import Institution, MonitoringBody
 
 
 class Role(enum.StrEnum):
@@ -43,6 +43,9 @@ class User(UserMixin, Base):
     # and a rebuild with foreign keys on empties audit_event.actor_id (ON DELETE SET NULL).
     totp: Mapped[TotpCredential | None] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                        passive_deletes=True)
+    memberships: Mapped[list[BodyMember]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                         passive_deletes=True)
+    viewer_plans: Mapped[list[ViewerPlan]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     __table_args__ = (
         sa.CheckConstraint("role <> 'reporter' OR institution_id IS NOT NULL", "reporter_has_institution"),
@@ -57,6 +60,16 @@ class User(UserMixin, Base):
     def two_factor_enabled(self) -> bool:
         """A confirmed TOTP enrolment (the loader fetches `totp` with the session, so this costs no query)."""
         return self.totp is not None and self.totp.confirmed_at is not None
+
+    @property
+    def reviewed_plan_ids(self) -> frozenset[int]:
+        """The plans whose active monitoring bodies this account is a member of."""
+        return frozenset(m.body.plan_id for m in self.memberships if m.body.active)
+
+    @property
+    def limited_to_plan_ids(self) -> frozenset[int] | None:
+        """The plans a viewer is limited to; None: not limited."""
+        return frozenset(v.plan_id for v in self.viewer_plans) or None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -124,3 +137,25 @@ class RecoveryCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     __table_args__ = (sa.UniqueConstraint("user_id", "code_hash"),)
+
+
+class BodyMember(Base):
+    """An account's membership of a plan's monitoring body: a committee member reviews that plan."""
+
+    __tablename__ = "body_member"
+
+    body_id: Mapped[int] = mapped_column(sa.ForeignKey("monitoring_body.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    added_at: Mapped[Timestamp]
+
+    body: Mapped[MonitoringBody] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class ViewerPlan(Base):
+    """A plan a viewer may read; a viewer with none listed reads every plan."""
+
+    __tablename__ = "viewer_plan"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)

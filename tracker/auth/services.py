@@ -8,15 +8,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from tracker import audit
 from tracker.auth import notices, throttle
-from tracker.auth.models import Role, User
+from tracker.auth.models import BodyMember, Role, User, ViewerPlan
 from tracker.auth.passwords import burn_verification, hash_password, password_problems, verify_password
 from tracker.db import utcnow
 from tracker.domain import ValidationFailed
-from tracker.plan.models import Country, Institution
+from tracker.plan.models import Country, Institution, Plan
 
 
 class LoginRefused(Exception):
@@ -82,7 +82,23 @@ class UserInput:
     email: str
     name: str
     role: Role
-    institution_code: str | None = None
+    institution_code: str | None = None  # "PE:MGP", or "MGP" when only one country has that code
+    plan_codes: tuple[str, ...] = ()  # committee: the plans whose monitoring body it sits on; viewer: the only plans it reads
+
+
+def find_institution(session: Session, ref: str) -> Institution | None:
+    """An institution by "COUNTRY:CODE" (PE:MGP), or by its code alone when only one country has it.
+    Raises ValidationFailed when the code alone is ambiguous."""
+    country, _, code = ref.strip().upper().rpartition(":")
+    query = sa.select(Institution).join(Country).where(Institution.code == code)
+    if country:
+        query = query.where(Country.iso_code == country)
+    found = session.scalars(query.order_by(Country.iso_code)).all()
+    if len(found) > 1:
+        raise ValidationFailed([("institution", str(_l(
+            "%(code)s exists in several countries (%(countries)s): write it as %(example)s.", code=code,
+            countries=", ".join(i.country.iso_code for i in found), example=f"{found[0].country.iso_code}:{code}")))])
+    return found[0] if found else None
 
 
 def _institution(session: Session, role: Role, code: str | None) -> Institution | None:
@@ -90,10 +106,52 @@ def _institution(session: Session, role: Role, code: str | None) -> Institution 
         if role == Role.reporter:
             raise ValidationFailed([("institution", str(_l("A reporter must belong to an institution.")))])
         return None
-    inst = session.scalars(sa.select(Institution).filter_by(code=code.strip().upper())).first()
+    inst = find_institution(session, code)
     if inst is None:
         raise ValidationFailed([("institution", str(_l("Unknown institution %(code)s.", code=code)))])
     return inst
+
+
+def _plans(session: Session, data: UserInput) -> list[Plan]:
+    """The plans named for a committee member (at least one) or a viewer (none: every plan)."""
+    codes = sorted({c.strip() for c in data.plan_codes if c.strip()})
+    plans = list(session.scalars(sa.select(Plan).where(Plan.code.in_(codes)).options(selectinload(Plan.bodies))))
+    unknown = sorted(set(codes) - {p.code for p in plans})
+    if unknown:
+        raise ValidationFailed([("plans", str(_l("Unknown plan %(code)s.", code=", ".join(unknown))))])
+    if data.role == Role.committee and not plans:
+        raise ValidationFailed([("plans", str(_l("A committee member must sit on the monitoring body of at least one plan.")))])
+    for plan in plans:
+        if data.role == Role.committee and not any(b.active for b in plan.bodies):
+            raise ValidationFailed([("plans", str(_l("Plan %(code)s has no monitoring body: name one in its plan file.",
+                                                     code=plan.code)))])
+    return plans if data.role in (Role.committee, Role.viewer) else []
+
+
+def _set_plans(session: Session, user: User, role: Role, plans: list[Plan]) -> None:
+    """Committee: a member of each plan's active body (memberships of other plans end). Viewer: limited to the plans."""
+    wanted_bodies = {next(b for b in p.bodies if b.active).id for p in plans} if role == Role.committee else set()
+    user.memberships[:] = [m for m in user.memberships if m.body_id in wanted_bodies or not m.body.active]
+    if role != Role.committee:
+        user.memberships[:] = []
+    have = {m.body_id for m in user.memberships}
+    for body_id in sorted(wanted_bodies - have):
+        user.memberships.append(BodyMember(body_id=body_id))
+    wanted_plans = {p.id for p in plans} if role == Role.viewer else set()
+    user.viewer_plans[:] = [v for v in user.viewer_plans if v.plan_id in wanted_plans]
+    for plan_id in sorted(wanted_plans - {v.plan_id for v in user.viewer_plans}):
+        user.viewer_plans.append(ViewerPlan(plan_id=plan_id))
+    session.flush()
+    session.expire(user, ["memberships", "viewer_plans"])
+
+
+def user_plan_codes(user: User) -> list[str]:
+    """The plans an account is tied to: a committee member's (active bodies), a viewer's limits."""
+    if user.role == Role.committee:
+        return sorted({m.body.plan.code for m in user.memberships if m.body.active})
+    if user.role == Role.viewer:
+        return sorted(v.plan.code for v in user.viewer_plans)
+    return []
 
 
 def _valid_email(session: Session, email: str, user_id: int | None = None) -> str:
@@ -136,6 +194,7 @@ def create_user(session: Session, data: UserInput, password: str, actor: User | 
     email = _valid_email(session, data.email)
     name = data.name.strip() or email.split("@")[0]
     institution = _institution(session, data.role, data.institution_code)
+    plans = _plans(session, data)
     _check_password(password, *context_words(session, email, name, institution))
     user = User(
         email=email,
@@ -148,8 +207,9 @@ def create_user(session: Session, data: UserInput, password: str, actor: User | 
     )
     session.add(user)
     session.flush()
+    _set_plans(session, user, data.role, plans)
     audit.record(session, "user.created", actor=actor, target=user, email=email, role=data.role.value,
-                 institution=institution.code if institution else None)
+                 institution=_institution_ref(institution), plans=[p.code for p in plans])
     if user.role == Role.committee:
         _committee_role_granted(session, user, actor)
     return user
@@ -160,6 +220,10 @@ def _committee_role_granted(session: Session, user: User, actor: User | None) ->
     notices.committee_role_granted(session, user, actor)
 
 
+def _institution_ref(institution: Institution | None) -> str | None:
+    return f"{institution.country.iso_code}:{institution.code}" if institution else None
+
+
 def update_user(session: Session, user: User, data: UserInput, actor: User) -> User:
     """Change a user's e-mail, name, role and institution; logs what changed."""
     if actor is not None and actor.id == user.id and user.role == Role.admin and data.role != Role.admin:
@@ -167,11 +231,13 @@ def update_user(session: Session, user: User, data: UserInput, actor: User) -> U
         raise ValidationFailed([("role", str(_l("You cannot remove your own administrator role.")))])
     email = _valid_email(session, data.email, user.id)
     institution = _institution(session, data.role, data.institution_code)
+    plans = _plans(session, data)
     before = {"email": user.email, "name": user.name, "role": user.role.value,
-              "institution": user.institution.code if user.institution else None}
+              "institution": _institution_ref(user.institution), "plans": user_plan_codes(user)}
     user.email, user.name, user.role, user.institution = email, data.name.strip() or user.name, data.role, institution
+    _set_plans(session, user, data.role, plans)
     after = {"email": user.email, "name": user.name, "role": user.role.value,
-             "institution": institution.code if institution else None}
+             "institution": _institution_ref(institution), "plans": user_plan_codes(user)}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
         audit.record(session, "user.updated", actor=actor, target=user, changes=changes)

@@ -45,7 +45,19 @@ class PlanRows:
         if indicator.action_id:
             return self.action_by_id[indicator.action_id].pillar_id
         if indicator.objective_id:
-            return self.objective_by_id[indicator.objective_id].pillar_id
+            return self.objective_pillar(indicator.objective_id)
+        return None
+
+    def objective_pillar(self, objective_id: int) -> int | None:
+        """The pillar an objective names, or the nearest one named by its ancestors."""
+        seen: set[int] = set()
+        current: int | None = objective_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            objective = self.objective_by_id[current]
+            if objective.pillar_id:
+                return objective.pillar_id
+            current = objective.parent_id
         return None
 
     @cached_property
@@ -283,7 +295,7 @@ def _objective_rows(rows: PlanRows, actions, indicators, results, statuses, pill
         o_indicators = [i for i in indicators if i.objective_id == objective.id or i.action_id in action_ids]
         if not (o_actions or o_indicators):
             continue
-        pillar_id = objective.pillar_id or next((a.pillar_id for a in o_actions), None) or next((rows.indicator_pillar(i) for i in o_indicators), None)
+        pillar_id = rows.objective_pillar(objective.id) or next((a.pillar_id for a in o_actions), None) or next((rows.indicator_pillar(i) for i in o_indicators), None)
         if pillar_ids is not None and pillar_id not in pillar_ids:
             continue
         completion = st.completion({a.id: statuses[a.id] for a in o_actions}, {i.id: results[i.id] for i in o_indicators})

@@ -25,13 +25,13 @@ RULES_DOCS = {"en": PROJECT_ROOT / "docs" / "status-rules.en.md", "es": PROJECT_
 
 
 def _chosen_plan(code: str | None):
-    """The plan in the query string, or the first plan when none is chosen."""
+    """The plan in the query string, else the one the user used last, else the first they may read."""
     if code:
         return plan_or_404(code)
-    plans = plan_services.list_plans(db.session)
-    if not plans:
+    plan = plan_services.remembered_plan(db.session, current_user)
+    if plan is None:
         abort(404)
-    return plan_or_404(plans[0].code)
+    return plan_or_404(plan.code)
 
 
 def _year(plan) -> int:
@@ -92,6 +92,7 @@ def reporter_home():
     cycle = progress_queries.latest_cycle(db.session, institution.id)
     data = items = None
     if cycle is not None:
+        plan_services.use_plan(cycle.plan)
         data = services.build_dashboard(db.session, cycle.plan, cycle.year, institution.id)
         items = progress_services.worklist(db.session, cycle, institution.id)
     return render_template("dashboard/reporter_home.html", institution=institution, cycle=cycle, d=data, items=items,

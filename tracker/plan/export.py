@@ -79,6 +79,7 @@ def _country(c: m.Country) -> s.CountryIn:
         arms_trade_treaty_ratification_year=c.att_ratification_year,
         military_expenditure=milex,
         data_source=c.data_source,
+        profile=s.ProfileIn(timezone=c.timezone, currency=c.currency, locale=c.locale),
     )
 
 
@@ -92,6 +93,9 @@ def _plan(session: Session, p: m.Plan, codes: dict[int, str], lang: m.Language) 
     objective_codes = {x.id: x.code for x in objectives}
     actions = rows(m.Action, selectinload(m.Action.institutions))
     action_codes = {x.id: x.code for x in actions}
+    body = next((b for b in p.bodies if b.active), None)
+    binds = session.scalars(sa.select(m.BudgetBinding.institution_id).filter_by(plan_id=p.id)).all()
+    profile = p.profile or m.PlanProfile(budget_profile=m.BudgetProfile.generic, targets_note_es="", targets_note_en="")
     return s.PlanIn(
         code=p.code,
         version=p.version,
@@ -102,6 +106,9 @@ def _plan(session: Session, p: m.Plan, codes: dict[int, str], lang: m.Language) 
         start_year=p.start_year,
         end_year=p.end_year,
         lead_institution=codes.get(p.lead_institution_id),
+        monitoring_body=s.BodyIn(code=body.code, name=_text(body, "name")) if body else None,
+        budget=s.BudgetIn(profile=profile.budget_profile, binds=sorted(codes[i] for i in binds)),
+        targets_note=_opt(profile, "targets_note"),
         source=_source(p, lang),
         sections={x.tab: s.SectionIn(text=_text(x, "text"), source=_source(x, lang)) for x in rows(m.PlanSection)},
         actors=[
@@ -193,6 +200,7 @@ def _indicator(
             s.TargetIn(year=t.year, value=t.value, verification=t.verification, source_document=t.source_document)
             for t in x.targets
         ],
+        note=_opt(x, "note"),
         source=_source(x, lang),
     )
 

@@ -105,6 +105,8 @@ def _reference_problems(f: s.PlanFile) -> Iterable[tuple[str, str]]:
     actions = {x.code for x in p.actions}
     for i, x in enumerate(f.institutions):
         yield from _unknown(x.parent, inst, f"institutions[{i}].parent", "institution")
+    for i, code in enumerate(p.budget.binds):
+        yield from _unknown(code, inst, f"plan.budget.binds[{i}]", "institution")
     yield from _unknown(p.lead_institution, inst, "plan.lead_institution", "institution")
     for name in ("actors", "monitoring"):
         for i, x in enumerate(getattr(p, name)):
@@ -194,6 +196,7 @@ def import_plan(session: Session, f: s.PlanFile) -> ImportResult:
     country = _import_country(up, f.country)
     inst = _import_institutions(up, country, f.institutions)
     plan = _import_plan_row(up, country, inst, f.plan)
+    _import_profile(up, plan, inst, f.plan)
     lang = f.plan.original_language
     _import_sections(up, plan, f.plan, lang)
     _import_participants(up, plan, inst, f.plan, lang)
@@ -227,6 +230,9 @@ def _import_country(up: _Upserter, c: s.CountryIn) -> m.Country:
             "military_expenditure_currency": milex.currency if milex else None,
             "military_expenditure_year": milex.year if milex else None,
             "data_source": c.data_source,
+            "timezone": c.profile.timezone,
+            "currency": c.profile.currency,
+            "locale": c.profile.locale,
         },
     )
 
@@ -264,6 +270,36 @@ def _import_plan_row(up: _Upserter, country: m.Country, inst: dict[str, m.Instit
             "lead_institution_id": inst[p.lead_institution].id if p.lead_institution else None,
             **_provenance(p.source, p.original_language),
         },
+    )
+
+
+def _import_profile(up: _Upserter, plan: m.Plan, inst: dict[str, m.Institution], p: s.PlanIn) -> None:
+    up.upsert(
+        m.PlanProfile, {"plan_id": plan.id}, {"budget_profile": p.budget.profile, **_texts("targets_note", p.targets_note)}
+    )
+    if p.monitoring_body is not None:
+        _import_body(up, plan, p.monitoring_body)
+    wanted = {inst[code].id for code in p.budget.binds}
+    for row in up.session.scalars(sa.select(m.BudgetBinding).filter_by(plan_id=plan.id)):
+        if row.institution_id not in wanted:
+            up.session.delete(row)
+            up.result.updated += 1
+    for institution_id in sorted(wanted):
+        up.upsert(m.BudgetBinding, {"plan_id": plan.id, "institution_id": institution_id}, {})
+
+
+def _import_body(up: _Upserter, plan: m.Plan, body: s.BodyIn) -> None:
+    """The file's body is the plan's active one; a body the file no longer names stays, inactive, with its members."""
+    for row in up.session.scalars(sa.select(m.MonitoringBody).filter_by(plan_id=plan.id)):
+        if row.code != body.code and row.active:
+            row.active = False
+            up.result.updated += 1
+    count = up.session.scalar(sa.select(sa.func.count()).select_from(m.MonitoringBody).filter_by(plan_id=plan.id))
+    existing = up.session.scalars(sa.select(m.MonitoringBody).filter_by(plan_id=plan.id, code=body.code)).one_or_none()
+    up.upsert(
+        m.MonitoringBody,
+        {"plan_id": plan.id, "code": body.code},
+        {**_texts("name", body.name), "active": True, **({} if existing else {"position": count})},
     )
 
 
@@ -412,6 +448,7 @@ def _import_indicators(
             **_texts("means_of_verification", x.means_of_verification),
             **_texts("data_source", x.data_source),
             "tags": " ".join(x.tags),
+            **_texts("note", x.note),
             "position": pos,
             **_provenance(x.source, lang),
         }

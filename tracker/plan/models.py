@@ -73,6 +73,13 @@ class InstitutionKind(enum.StrEnum):
     other = "other"
 
 
+class BudgetProfile(enum.StrEnum):
+    """How a plan's budget items are classified (the budget clause's vocabulary)."""
+
+    pe_mef = "pe_mef"  # Peru's public budget (MEF): pliego, unidad ejecutora, meta, PIA, PIM... and the spending-portal CSV
+    generic = "generic"  # budget line, allocated, executed, funding source
+
+
 class ResponsibilityRole(enum.StrEnum):
     lead = "lead"
     support = "support"
@@ -108,6 +115,10 @@ class Country(Base):
     military_expenditure_currency: Mapped[str | None] = mapped_column(sa.String(3))
     military_expenditure_year: Mapped[int | None]
     data_source: Mapped[str] = mapped_column(sa.String(255), default="")
+    # The country profile: deadlines are read in its time zone, amounts in its currency, numbers in its locale.
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    currency: Mapped[str | None] = mapped_column(sa.String(3))  # ISO 4217
+    locale: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
 
     __table_args__ = (
         sa.CheckConstraint("gender_gap_rank IS NULL OR gender_gap_rank <= gender_gap_of", "gender_gap_rank"),
@@ -157,11 +168,61 @@ class Plan(Provenance, Base):
     pillars: Mapped[list[Pillar]] = relationship(
         back_populates="plan", order_by="Pillar.position", cascade="all, delete-orphan"
     )
+    profile: Mapped[PlanProfile | None] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", uselist=False, lazy="joined"
+    )
+    bodies: Mapped[list[MonitoringBody]] = relationship(
+        back_populates="plan", order_by="MonitoringBody.position", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         sa.CheckConstraint("version >= 1", "version_positive"),
         sa.CheckConstraint("start_year IS NULL OR end_year IS NULL OR start_year <= end_year", "timeframe_order"),
     )
+
+
+class PlanProfile(Base):
+    """What a plan says about itself beyond its text: its budget vocabulary and its notes to readers."""
+
+    __tablename__ = "plan_profile"
+
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
+    budget_profile: Mapped[BudgetProfile] = enum_column(BudgetProfile, "budget_profile", default=BudgetProfile.generic)
+    # Shown where an indicator has no targets (e.g. "the official matrix is not available yet").
+    targets_note_es: Mapped[str] = mapped_column(sa.Text, default="")
+    targets_note_en: Mapped[str] = mapped_column(sa.Text, default="")
+
+    plan: Mapped[Plan] = relationship(back_populates="profile")
+
+
+class MonitoringBody(Base):
+    """A body that reviews a plan's entries (the Gender Equality Committee for Peru's). A plan may have
+    several over time; only the active ones review."""
+
+    __tablename__ = "monitoring_body"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    code: Mapped[Code]
+    name_es: Mapped[ShortText]
+    name_en: Mapped[ShortText]
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    plan: Mapped[Plan] = relationship(back_populates="bodies")
+
+    __table_args__ = (sa.UniqueConstraint("plan_id", "code"),)
+
+
+class BudgetBinding(Base):
+    """An institution the plan's budget clause binds (none listed: every institution with assigned items)."""
+
+    __tablename__ = "budget_binding"
+
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id", ondelete="RESTRICT"), primary_key=True)
+
+    institution: Mapped[Institution] = relationship()
 
 
 class PlanSection(Provenance, Base):
@@ -326,6 +387,9 @@ class Indicator(Provenance, Base):
     data_source_es: Mapped[str] = mapped_column(sa.Text, default="")
     data_source_en: Mapped[str] = mapped_column(sa.Text, default="")
     tags: Mapped[str] = mapped_column(sa.String(255), default="")
+    # The plan file's note on this indicator (e.g. why it has no targets yet).
+    note_es: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    note_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     position: Mapped[int] = mapped_column(default=0)
 
     pillar: Mapped[Pillar | None] = relationship()

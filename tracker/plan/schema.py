@@ -10,9 +10,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from tracker.plan.models import (
+    BudgetProfile,
     Direction,
     Frequency,
     InstitutionKind,
@@ -78,9 +83,43 @@ class MilitaryExpenditure(Strict):
     year: Year
 
 
+def check_timezone(name: str) -> str:
+    """An IANA time zone name such as America/Lima."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone (use an IANA name such as America/Lima)") from None
+    return name
+
+
+def check_currency(code: str) -> str:
+    """An ISO 4217 currency code such as PEN."""
+    if code not in list_currencies():
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code (such as PEN, CLP or USD)")
+    return code
+
+
+def check_locale(name: str) -> str:
+    """A locale Babel knows, such as es_PE or en_GB."""
+    try:
+        Locale.parse(name)
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(f"{name!r} is not a known locale (such as es_PE, es_CL or en_GB)") from None
+    return name
+
+
+class ProfileIn(Strict):
+    """How the country's plan is read: deadlines in its time zone, amounts in its currency, numbers in its locale."""
+
+    timezone: Annotated[str, AfterValidator(check_timezone)] = "UTC"
+    currency: Annotated[str, AfterValidator(check_currency)] | None = None
+    locale: Annotated[str, AfterValidator(check_locale)] = "en"
+
+
 class CountryIn(Strict):
     iso_code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     name: Text
+    profile: ProfileIn = ProfileIn()
     cedaw_ratification_year: Year | None = None
     gender_gap_index: GenderGap | None = None
     arms_trade_treaty_ratification_year: Year | None = None
@@ -186,6 +225,7 @@ class IndicatorIn(Strict):
     responsibility: Responsibility | None = None
     tags: list[CodeStr] = []
     targets: list[TargetIn] = []
+    note: OptionalText = OptionalText()  # shown with the indicator, e.g. why it has no targets yet
     source: Source
 
     @model_validator(mode="after")
@@ -200,6 +240,20 @@ class IndicatorIn(Strict):
         return self
 
 
+class BodyIn(Strict):
+    """The body that reviews the plan's entries (Peru's: the Gender Equality Committee of the Ministry of Defense)."""
+
+    code: CodeStr
+    name: Text
+
+
+class BudgetIn(Strict):
+    """The budget clause: its classification profile and the institutions it binds (none: all with assigned items)."""
+
+    profile: BudgetProfile = BudgetProfile.generic
+    binds: list[CodeStr] = []
+
+
 class PlanIn(Strict):
     code: CodeStr
     version: Annotated[int, Field(ge=1)] = 1
@@ -210,6 +264,9 @@ class PlanIn(Strict):
     start_year: Year | None = None
     end_year: Year | None = None
     lead_institution: CodeStr | None = None
+    monitoring_body: BodyIn | None = None
+    budget: BudgetIn = BudgetIn()
+    targets_note: OptionalText = OptionalText()  # shown where an indicator has no targets
     source: Source
     sections: dict[PlanTab, SectionIn] = {}
     actors: list[ActorIn] = []

@@ -15,10 +15,36 @@ class NotFound(LookupError):
     """The requested plan item does not exist."""
 
 
-def list_plans(session: Session) -> list[m.Plan]:
-    """All plans with their country, newest adoption first."""
+def list_plans(session: Session, user=None) -> list[m.Plan]:
+    """The plans the user may read (all plans without a user), with their country, newest adoption first."""
+    from tracker import permissions
+
     query = sa.select(m.Plan).options(joinedload(m.Plan.country)).order_by(m.Plan.adoption_year.desc(), m.Plan.code)
-    return list(session.scalars(query))
+    plans = list(session.scalars(query))
+    return plans if user is None else [p for p in plans if permissions.can_view_plan(user, p)]
+
+
+def use_plan(plan: m.Plan) -> None:
+    """Make this the request's plan: numbers and amounts follow its country's locale and currency, and
+    it is remembered as the user's last plan (the navigation and the dashboard open it next time)."""
+    from flask import g, has_request_context, session
+    from flask_babel import refresh
+
+    if not has_request_context():
+        return
+    g.plan = plan
+    if session.get("plan") != plan.code:
+        session["plan"] = plan.code
+    refresh()
+
+
+def remembered_plan(session: Session, user) -> m.Plan | None:
+    """The plan the user used last, if they may still read it; else the first plan they may read."""
+    from flask import session as flask_session
+
+    plans = list_plans(session, user)
+    code = flask_session.get("plan")
+    return next((p for p in plans if p.code == code), plans[0] if plans else None)
 
 
 def get_plan(session: Session, code: str) -> m.Plan:

@@ -86,10 +86,13 @@ class ReviewFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    plan = SelectField(_l("Plan"), choices=[], validate_choice=False)
     year = IntegerField(_l("Year"), validators=[Optional()])
     institution = SelectField(_l("Institution"), choices=[], validate_choice=False)
     pillar = SelectField(_l("Pillar"), choices=[], validate_choice=False)
     state = SelectField(_l("State"), choices=options([("", _l("All")), *choices(EntryState)]), validate_choice=False)
+    # The plans the reviewer may see (set with the choices); the queue never reaches beyond them.
+    plan_ids: frozenset[int] = frozenset()
 
 
 class BulkReviewForm(FlaskForm):

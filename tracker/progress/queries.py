@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import permissions
@@ -50,7 +51,7 @@ def reporting_institutions(session: Session, plan: Plan) -> list[Institution]:
 
 def worklist_institution(session: Session, user, plan: Plan, code: str | None) -> Institution | None:
     """A reporter sees their own institution; the committee chooses any of the plan's (default: the first)."""
-    if permissions.can_review(user):
+    if permissions.can_review(user, plan):
         institutions = reporting_institutions(session, plan)
         return next((i for i in institutions if i.code == code), None) if code else (institutions[0] if institutions else None)
     return user.institution
@@ -60,10 +61,18 @@ def target_for(indicator: Indicator, year: int) -> IndicatorTarget | None:
     return next((t for t in indicator.targets if t.year == year), None)
 
 
-def fill_review_choices(session: Session, form) -> None:
-    institutions = session.scalars(sa.select(Institution).order_by(Institution.code)).all()
-    form.institution.choices = options([("", "—")] + [(i.code, i.code) for i in institutions])
-    pillars = session.scalars(sa.select(Pillar).order_by(Pillar.plan_id, Pillar.position)).all()
+def fill_review_choices(session: Session, form, plan_ids: frozenset[int]) -> None:
+    """The filters' choices, within the plans the reviewer reviews (the queue is limited to them too)."""
+    plans = session.scalars(sa.select(Plan).where(Plan.id.in_(plan_ids)).order_by(Plan.code)).all()
+    form.plan.choices = options([("", _("All my plans") if len(plans) > 1 else "—")] + [(p.code, p.code) for p in plans])
+    chosen = [p.id for p in plans if p.code == form.plan.data]
+    form.plan_ids = frozenset(chosen or plan_ids)
+    countries = sa.select(Plan.country_id).where(Plan.id.in_(form.plan_ids))
+    institutions = session.scalars(sa.select(Institution).where(Institution.country_id.in_(countries))
+                                   .order_by(Institution.code)).all()
+    form.institution.choices = options([("", "—")] + sorted({(i.code, i.code) for i in institutions}))
+    pillars = session.scalars(sa.select(Pillar).where(Pillar.plan_id.in_(form.plan_ids))
+                              .order_by(Pillar.plan_id, Pillar.position)).all()
     seen: dict[str, str] = {}
     for p in pillars:
         seen.setdefault(p.code, str(localized(p, "name")))
@@ -106,6 +115,7 @@ def _review_filtered(form) -> sa.Select:
         .join(Institution, Institution.id == Entry.institution_id)
         .outerjoin(Indicator, Indicator.id == Entry.indicator_id)
         .outerjoin(Action, Action.id == Entry.action_id)
+        .where(ReportingCycle.plan_id.in_(form.plan_ids))
     )
     if form.year.data:
         query = query.where(ReportingCycle.year == form.year.data)
@@ -114,7 +124,7 @@ def _review_filtered(form) -> sa.Select:
     if form.state.data in {s.value for s in EntryState}:
         query = query.where(Entry.state == EntryState(form.state.data))
     if form.pillar.data:
-        action_pillar = sa.select(Pillar.id).where(Pillar.code == form.pillar.data)
+        action_pillar = sa.select(Pillar.id).where(Pillar.code == form.pillar.data, Pillar.plan_id.in_(form.plan_ids))
         query = query.where(
             sa.or_(
                 Action.pillar_id.in_(action_pillar),

@@ -66,10 +66,28 @@ def get_cycle(session: Session, plan: Plan, year: int) -> ReportingCycle | None:
     return session.scalars(sa.select(ReportingCycle).filter_by(plan_id=plan.id, year=year)).one_or_none()
 
 
+def reporting_years(plan: Plan) -> tuple[int | None, int | None]:
+    """The first and last years a plan can have a reporting cycle: its timeframe, or from its adoption on
+    when it has none (None: no bound)."""
+    return plan.start_year or plan.adoption_year, plan.end_year
+
+
+def year_span(first: int | None, last: int | None) -> str:
+    """A plan's reporting years in words: "2022–2026", "from 2021 on"."""
+    if first is not None and last is not None:
+        return f"{first}–{last}"
+    if first is not None:
+        return str(_l("from %(year)s on", year=first))
+    return str(_l("until %(year)s", year=last))
+
+
 def open_cycle(session: Session, plan: Plan, year: int, deadline: date, actor) -> ReportingCycle:
     """Open a reporting year for a plan (committee)."""
-    if not permissions.can_manage_cycles(actor):
+    if not permissions.can_manage_cycles(actor, plan):
         raise PermissionDenied()
+    first, last = reporting_years(plan)
+    if first is not None and year < first or last is not None and year > last:
+        raise ValidationFailed([("year", str(_l("The plan's reporting years are %(span)s.", span=year_span(first, last))))])
     if get_cycle(session, plan, year) is not None:
         raise ValidationFailed([("year", str(_l("A reporting cycle for %(year)s already exists.", year=year)))])
     if deadline.year < year:
@@ -83,7 +101,7 @@ def open_cycle(session: Session, plan: Plan, year: int, deadline: date, actor) -
 
 def close_cycle(session: Session, cycle: ReportingCycle, actor) -> None:
     """Close a cycle: no more entries or edits until it is reopened."""
-    if not permissions.can_manage_cycles(actor):
+    if not permissions.can_manage_cycles(actor, cycle.plan_id):
         raise PermissionDenied()
     if cycle.state == CycleState.closed:
         raise WorkflowError(str(_l("This reporting cycle is already closed.")))
@@ -93,7 +111,7 @@ def close_cycle(session: Session, cycle: ReportingCycle, actor) -> None:
 
 def reopen_cycle(session: Session, cycle: ReportingCycle, reason: str, actor) -> None:
     """Reopen a closed cycle; a reason is required and kept."""
-    if not permissions.can_manage_cycles(actor):
+    if not permissions.can_manage_cycles(actor, cycle.plan_id):
         raise PermissionDenied()
     if not reason.strip():
         raise ValidationFailed([("reason", str(_l("Say why the cycle is reopened.")))])

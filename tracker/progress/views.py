@@ -13,7 +13,7 @@ from tracker import permissions
 from tracker.db import db
 from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.forms import EmptyForm, apply_errors
-from tracker.permissions import cycle_or_404, plan_or_404, require
+from tracker.permissions import cycle_or_404, ensure, plan_or_404, require
 from tracker.plan.models import Action, Indicator, Plan
 from tracker.budget import services as budget_services
 from tracker.progress import entry_forms, notifications, queries, services, uploads
@@ -79,6 +79,7 @@ def my_work():
 @require(permissions.can_report_or_review)
 def worklist(code: str, year: int):
     plan = plan_or_404(code)
+    ensure(permissions.can_report_or_review, plan)
     cycle = cycle_or_404(plan, year)
     institution = queries.worklist_institution(db.session, current_user, plan, request.args.get("institution"))
     if institution is None:
@@ -87,7 +88,7 @@ def worklist(code: str, year: int):
     return render_template(
         "progress/worklist.html", plan=plan, cycle=cycle, institution=institution, items=items,
         days_left=services.days_left(cycle), cycles=services.list_cycles(db.session, plan),
-        institutions=queries.reporting_institutions(db.session, plan) if permissions.can_review(current_user) else [],
+        institutions=queries.reporting_institutions(db.session, plan) if permissions.can_review(current_user, plan) else [],
         budget_entry=budget_services.find_budget_entry(db.session, cycle, institution.id),
     )
 
@@ -160,6 +161,7 @@ def _entry_page(plan: Plan, cycle: ReportingCycle, item, kind: EntryKind):
 @require(permissions.can_report)
 def indicator_entry(code: str, year: int, item_code: str):
     plan = plan_or_404(code)
+    ensure(permissions.can_report, plan)
     return _entry_page(plan, cycle_or_404(plan, year), _assigned_item_or_404(plan, EntryKind.indicator, item_code), EntryKind.indicator)
 
 
@@ -167,6 +169,7 @@ def indicator_entry(code: str, year: int, item_code: str):
 @require(permissions.can_report)
 def action_entry(code: str, year: int, item_code: str):
     plan = plan_or_404(code)
+    ensure(permissions.can_report, plan)
     return _entry_page(plan, cycle_or_404(plan, year), _assigned_item_or_404(plan, EntryKind.action, item_code), EntryKind.action)
 
 
@@ -177,7 +180,7 @@ def action_entry(code: str, year: int, item_code: str):
 def show_entry(entry_id: int):
     entry = _entry_or_404(entry_id)
     history = services.entry_history(db.session, entry)
-    if not permissions.can_see_drafts_of(current_user, entry.institution_id):
+    if not permissions.can_see_drafts_of(current_user, entry.institution_id, entry.cycle.plan_id):
         history = [v for v in history if v.event == "approve"]  # others see approved versions only
     return render_template(
         "progress/entry.html", entry=entry, history=history,
@@ -188,7 +191,7 @@ def show_entry(entry_id: int):
 def _may_act(entry: Entry, reviewer_step: bool) -> bool:
     """Who may attempt a step at all (the state is checked by the service, with a clear message)."""
     if reviewer_step:
-        return permissions.can_review(current_user)
+        return permissions.can_review(current_user, entry.cycle.plan_id)
     return permissions.can_edit_for_institution(current_user, entry.institution_id)
 
 
@@ -277,7 +280,7 @@ def remove_evidence(entry_id: int, evidence_id: int):
 @require(permissions.can_review)
 def review_queue():
     filters = _review_filters()
-    queries.fill_review_choices(db.session, filters)
+    queries.fill_review_choices(db.session, filters, current_user.reviewed_plan_ids)
     bulk = BulkReviewForm()
     if bulk.validate_on_submit():
         try:
@@ -334,9 +337,10 @@ def _review_filters() -> ReviewFilterForm:
 @require(permissions.can_view_cycles)
 def cycles(code: str):
     plan = plan_or_404(code)
+    ensure(permissions.can_view_cycles, plan)
     form = CycleForm()
     if request.method == "POST":
-        if not permissions.can_manage_cycles(current_user):
+        if not permissions.can_manage_cycles(current_user, plan):
             abort(403)
         if form.validate_on_submit():
             try:
@@ -353,8 +357,9 @@ def cycles(code: str):
 
 
 def _cycle_by_id_or_404(cycle_id: int) -> ReportingCycle:
+    """A cycle of a plan the user reviews; others get 404."""
     cycle = db.session.get(ReportingCycle, cycle_id)
-    if cycle is None:
+    if cycle is None or not permissions.can_manage_cycles(current_user, cycle.plan_id):
         abort(404)
     return cycle
 

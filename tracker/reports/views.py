@@ -15,7 +15,7 @@ from tracker.db import db
 from tracker.domain import ValidationFailed, WorkflowError
 from tracker.forms import EmptyForm, apply_errors
 from tracker.i18n import current_language
-from tracker.permissions import plan_or_404, require
+from tracker.permissions import ensure, plan_or_404, require
 from tracker.plan import services as plan_services
 from tracker.plan.models import Plan
 from tracker.progress.models import ReportingCycle
@@ -36,8 +36,10 @@ def index():
 
 
 def _render_index(plan_code: str | None, year: int | None, form: ValidationForm | None = None, status: int = 200):
-    plans = plan_services.list_plans(db.session)
-    plan = next((p for p in plans if p.code == plan_code), plans[0] if plans else None)
+    plans = plan_services.list_plans(db.session, current_user)
+    plan = next((p for p in plans if p.code == plan_code), None) or plan_services.remembered_plan(db.session, current_user)
+    if plan is not None:
+        plan_services.use_plan(plan)
     years = _years_by_plan([p.id for p in plans])
     year = year or (years[plan.id][0] if plan and years[plan.id] else None)
     validation = services.get_validation(db.session, plan.id, year) if plan and year else None
@@ -69,10 +71,10 @@ def download(code: str, year: int, fmt: str):
     language = request.args.get("lang") or current_language()
     if language not in services.LANGUAGES:
         abort(404)
-    pending = request.args.get("pending") == "1"
-    if pending and not permissions.can_include_pending_in_reports(current_user):
-        abort(403)
     plan = plan_or_404(code)
+    pending = request.args.get("pending") == "1"
+    if pending and not permissions.can_include_pending_in_reports(current_user, plan):
+        abort(403)
     data = export(services.annual_report(db.session, plan, year, language, include_pending=pending), fmt)
     name = services.download_name(plan.code, year, language, fmt, "-provisional" if pending else "")
     return send_file(io.BytesIO(data), mimetype=FORMATS[fmt].mimetype, as_attachment=True, download_name=name)
@@ -83,6 +85,7 @@ def download(code: str, year: int, fmt: str):
 def save_validation(code: str, year: int):
     """The committee records (or corrects) its validation of the year's report."""
     plan = plan_or_404(code)
+    ensure(permissions.can_validate_reports, plan)
     form = ValidationForm()
     if form.validate_on_submit():
         try:
@@ -104,6 +107,7 @@ def save_validation(code: str, year: int):
 def finalize(code: str, year: int):
     """Store the year's report in every format and both languages as a new final version."""
     plan = plan_or_404(code)
+    ensure(permissions.can_finalize_reports, plan)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -122,13 +126,12 @@ def finalize(code: str, year: int):
 def final(report_id: int):
     """A stored final report file, exactly as it was when the year was marked final."""
     row = db.session.get(FinalReport, report_id)
-    if row is None:
+    if row is None or not permissions.can_download_reports(current_user, db.session.get(Plan, row.plan_id)):
         abort(404)
     try:
         data = services.read_final(row)
     except (OSError, WorkflowError) as exc:
         current_app.logger.error("final report %s cannot be served: %s", row.id, exc)
         abort(500)
-    plan_code = db.session.scalar(sa.select(Plan.code).filter_by(id=row.plan_id))
-    name = services.download_name(plan_code, row.year, row.language, row.format, f"-final-v{row.version}")
+    name = services.download_name(db.session.get(Plan, row.plan_id).code, row.year, row.language, row.format, f"-final-v{row.version}")
     return send_file(io.BytesIO(data), mimetype=FORMATS[row.format].mimetype, as_attachment=True, download_name=name)
