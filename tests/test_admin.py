@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from conftest import PASSWORD, Client
 from test_auth import seed_light_peru
 from tracker.audit import AuditEvent
+from tracker.auth import services as accounts
 from tracker.auth.models import Role, User
 from tracker.db import db
 from tracker.plan.models import Country, Institution
@@ -34,16 +36,23 @@ def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+def checked_plans(response) -> list[str]:
+    """The plans ticked in a user form."""
+    return re.findall(r'<input checked[^>]*name="plans" type="checkbox" value="([^"]+)"', response.get_data(as_text=True))
+
+
 def translated(app, message, **kw) -> str:
     with app.test_request_context(), force_locale("es"):
         return str(_l(message, **kw))
 
 
 def user_by_email(app, email: str) -> User | None:
+    """The account, its institution and country loaded; `plan_codes` (a plain attribute) holds its plans."""
     with app.app_context():
         user = db.session.scalars(sa.select(User).filter_by(email=email)).one_or_none()
         if user is not None:
-            _ = user.institution  # loaded while the session is open
+            _ = user.institution and user.institution.country  # loaded while the session is open
+            user.plan_codes = accounts.user_plan_codes(user)
         return user
 
 
@@ -71,8 +80,8 @@ def admin(login_as) -> Client:
 
 
 def new_user_form(**overrides) -> dict:
-    data = {"email": "nueva@example.org", "name": "Nueva Usuaria", "role": "reporter", "institution": "MGP",
-            "password": TEMP_PASSWORD}
+    data = {"email": "nueva@example.org", "name": "Nueva Usuaria", "role": "reporter", "institution": "PE:MGP",
+            "plans": [], "password": TEMP_PASSWORD}
     return data | overrides
 
 
@@ -81,8 +90,10 @@ def create_user(admin: Client, **overrides):
 
 
 def user_form(user: User, **overrides) -> dict:
-    data = {"email": user.email, "name": user.name, "role": user.role.value,
-            "institution": user.institution.code if user.institution else ""}
+    """What the edit form posts when saved unchanged (see user_by_email), with the overrides."""
+    institution = f"{user.institution.country.iso_code}:{user.institution.code}" if user.institution else ""
+    data = {"email": user.email, "name": user.name, "role": user.role.value, "institution": institution,
+            "plans": user.plan_codes}
     return data | overrides
 
 
@@ -101,20 +112,30 @@ def test_users_page_lists_every_account(admin, make_user):
     assert "reporter-mgp@example.org" in page and ADMIN_EMAIL in page
 
 
-def test_new_user_form_offers_the_institutions(admin):
+def test_new_user_form_offers_the_institutions_by_country(admin):
     page = admin.get("/admin/users/new")
     assert page.status_code == 200
-    assert 'value="MGP"' in page.get_data(as_text=True)
+    html_text = text(page)
+    assert '<optgroup label="Perú">' in html_text
+    assert '<option value="PE:MGP">PE · MGP — MGP (es)</option>' in html_text
+
+
+def test_new_user_form_offers_the_plans_with_their_monitoring_body(admin):
+    page = text(admin.get("/admin/users/new"))
+    assert 'name="plans" type="checkbox" value="PE-2021"' in page
+    assert "PE-2021 · Plan (es) — Comité (es)" in page
 
 
 @pytest.mark.parametrize(("role", "code"), [(Role.reporter, "MGP"), (Role.committee, "CIG-MINDEF"), (Role.viewer, ""), (Role.admin, "")])
 def test_admin_creates_a_user(app, admin, role, code):
-    response = create_user(admin, role=role.value, institution=code)
+    plans = ["PE-2021"] if role == Role.committee else []
+    response = create_user(admin, role=role.value, institution=f"PE:{code}" if code else "", plans=plans)
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/users"
     user = user_by_email(app, "nueva@example.org")
     assert (user.role, user.institution.code if user.institution else "") == (role, code)
     assert user.name == "Nueva Usuaria" and user.active
+    assert user.plan_codes == plans
 
 
 def test_created_user_has_an_argon2_hash_not_the_password(app, admin):
@@ -140,24 +161,25 @@ def test_user_creation_is_audited_with_the_admin(app, admin):
     create_user(admin)
     (event,) = [e for e in events(app, "user.created") if e.details_dict["email"] == "nueva@example.org"]
     assert event.actor_email == ADMIN_EMAIL
-    assert event.details_dict == {"email": "nueva@example.org", "role": "reporter", "institution": "MGP"}
+    assert event.details_dict == {"email": "nueva@example.org", "role": "reporter", "institution": "PE:MGP", "plans": []}
 
 
 def test_duplicate_email_is_refused_and_the_input_kept(app, admin, make_user):
     make_user(Role.viewer, email="nueva@example.org")
-    response = create_user(admin, name="Otra Persona", role="committee", institution="CIG-MINDEF")
-    assert response.status_code == 200
+    response = create_user(admin, name="Otra Persona", role="committee", institution="PE:CIG-MINDEF", plans=["PE-2021"])
+    assert response.status_code == 400
     page = text(response)
     assert translated(app, "Another account already uses this e-mail address.") in page
     assert 'value="nueva@example.org"' in page and 'value="Otra Persona"' in page
     assert '<option selected value="committee">' in response.get_data(as_text=True)
+    assert checked_plans(response) == ["PE-2021"]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User).filter_by(email="nueva@example.org")) == 1
 
 
 def test_reporter_without_institution_is_refused_and_the_input_kept(app, admin):
     response = create_user(admin, institution="")
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = text(response)
     assert translated(app, "A reporter must belong to an institution.") in page
     assert 'value="nueva@example.org"' in page and 'value="Nueva Usuaria"' in page
@@ -166,14 +188,14 @@ def test_reporter_without_institution_is_refused_and_the_input_kept(app, admin):
 
 def test_unknown_institution_is_refused(app, admin):
     response = create_user(admin, institution="NOPE")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert translated(app, "Unknown institution %(code)s.", code="NOPE") in text(response)
     assert user_by_email(app, "nueva@example.org") is None
 
 
 def test_short_temporary_password_is_refused_and_not_echoed(app, admin):
     response = create_user(admin, password="Short-pw-9")
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = text(response)
     assert translated(app, "Use at least %(n)d characters.", n=12) in page
     assert 'value="nueva@example.org"' in page
@@ -183,14 +205,14 @@ def test_short_temporary_password_is_refused_and_not_echoed(app, admin):
 
 def test_common_temporary_password_is_refused(app, admin):
     response = create_user(admin, password="password1234")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert translated(app, "This password is on the list of common passwords. Choose another.") in text(response)
     assert user_by_email(app, "nueva@example.org") is None
 
 
 def test_invalid_email_is_refused(app, admin):
     response = create_user(admin, email="not-an-address")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert translated(app, "Enter a valid e-mail address.") in text(response)
     assert user_by_email(app, "not-an-address") is None
 
@@ -202,25 +224,27 @@ def test_edit_page_shows_the_current_role_and_institution(admin, make_user):
     user_id, _ = make_user(Role.reporter)
     page = admin.get(f"/admin/users/{user_id}").get_data(as_text=True)
     assert '<option selected value="reporter">' in page
-    assert '<option selected value="MGP">' in page
+    assert '<option selected value="PE:MGP">' in page
 
 
 def test_admin_changes_role_and_institution(app, admin, make_user):
     user_id, email = make_user(Role.reporter)
     user = user_by_email(app, email)
-    response = admin.post_form(f"/admin/users/{user_id}", user_form(user, role="committee", institution="CIG-MINDEF"))
+    response = admin.post_form(f"/admin/users/{user_id}", user_form(user, role="committee", institution="PE:CIG-MINDEF",
+                                                                    plans=["PE-2021"]))
     assert response.status_code == 302
     changed = user_by_email(app, email)
-    assert (changed.role, changed.institution.code) == (Role.committee, "CIG-MINDEF")
+    assert (changed.role, changed.institution.code, changed.plan_codes) == (Role.committee, "CIG-MINDEF", ["PE-2021"])
 
 
 def test_role_change_is_audited_with_the_changes(app, admin, make_user):
     user_id, email = make_user(Role.reporter)
     user = user_by_email(app, email)
-    admin.post_form(f"/admin/users/{user_id}", user_form(user, role="committee", institution="CIG-MINDEF"))
+    admin.post_form(f"/admin/users/{user_id}", user_form(user, role="committee", institution="PE:CIG-MINDEF", plans=["PE-2021"]))
     (event,) = events(app, "user.updated")
     assert event.actor_email == ADMIN_EMAIL and event.target_id == str(user_id)
-    assert event.details_dict == {"changes": {"role": ["reporter", "committee"], "institution": ["MGP", "CIG-MINDEF"]}}
+    assert event.details_dict == {"changes": {"role": ["reporter", "committee"], "institution": ["PE:MGP", "PE:CIG-MINDEF"],
+                                              "plans": [[], ["PE-2021"]]}}
 
 
 def test_saving_without_changes_writes_no_audit_event(app, admin, make_user):
@@ -242,7 +266,7 @@ def test_edit_to_reporter_without_institution_is_refused_and_input_kept(app, adm
     user_id, email = make_user(Role.viewer)
     user = user_by_email(app, email)
     response = admin.post_form(f"/admin/users/{user_id}", user_form(user, role="reporter", name="Nombre Nuevo"))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert translated(app, "A reporter must belong to an institution.") in text(response)
     assert 'value="Nombre Nuevo"' in text(response)
     assert user_by_email(app, email).role == Role.viewer
@@ -251,7 +275,7 @@ def test_edit_to_reporter_without_institution_is_refused_and_input_kept(app, adm
 def test_edit_to_an_email_already_used_is_refused(app, admin, make_user):
     user_id, email = make_user(Role.viewer)
     response = admin.post_form(f"/admin/users/{user_id}", user_form(user_by_email(app, email), email=ADMIN_EMAIL))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert translated(app, "Another account already uses this e-mail address.") in text(response)
     assert user_by_email(app, email) is not None
 
@@ -259,7 +283,7 @@ def test_edit_to_an_email_already_used_is_refused(app, admin, make_user):
 def test_admin_cannot_remove_their_own_admin_role(app, admin):
     me = user_by_email(app, ADMIN_EMAIL)
     response = admin.post_form(f"/admin/users/{me.id}", user_form(me, role="viewer"))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert translated(app, "You cannot remove your own administrator role.") in text(response)
     assert user_by_email(app, ADMIN_EMAIL).role == Role.admin
 

@@ -120,9 +120,10 @@ def test_details_follow_who_may_see_the_entry(app, make_user, navy_entries, role
     assert (FILE_NAME in shown[events[0].id]) is sees
 
 
-def test_details_of_a_page_take_one_query(app, navy_entries):
+def test_details_of_a_page_take_one_query(app, navy_entries, make_user):
+    admin_id, _ = make_user(Role.admin)
     with app.test_request_context():
-        admin = db.session.scalars(sa.select(User)).first()
+        admin = db.session.get(User, admin_id)
         events = list(db.session.scalars(sa.select(AuditEvent)))
         with count_queries(db.engine) as statements:
             services.shown_details(db.session, admin, events)

@@ -34,11 +34,13 @@ LIGHT_INSTITUTIONS = [  # code, kind, part of
 
 
 def seed_light_peru(app) -> None:
-    """Peru and the defence institutions the accounts use (the full plan seed costs a second per test)."""
-    from tracker.plan.models import Country, Institution, InstitutionKind
+    """Peru, the defence institutions the accounts use, and a bare plan PE-2021 with its monitoring body (the
+    committee sits on it); the full plan seed costs a second per test."""
+    from tracker.plan.models import Country, Institution, InstitutionKind, MonitoringBody, Plan, Verification
 
     with app.app_context():
-        peru = Country(iso_code="PE", name_es="Perú", name_en="Peru")
+        peru = Country(iso_code="PE", name_es="Perú", name_en="Peru", timezone="America/Lima", currency="PEN",
+                       locale="es_PE")
         db.session.add(peru)
         db.session.flush()
         made: dict[str, Institution] = {}
@@ -46,6 +48,11 @@ def seed_light_peru(app) -> None:
             made[code] = Institution(country_id=peru.id, code=code, name_es=f"{code} (es)", name_en=f"{code} (en)",
                                      kind=InstitutionKind(kind), parent=made.get(parent))
             db.session.add(made[code])
+        plan = Plan(country_id=peru.id, code="PE-2021", title_es="Plan (es)", title_en="Plan (en)",
+                    source_document="test", verification=Verification.summary)
+        db.session.add(plan)
+        db.session.flush()
+        db.session.add(MonitoringBody(plan_id=plan.id, code="CIG-MINDEF", name_es="Comité (es)", name_en="Committee (en)"))
         db.session.commit()
 
 

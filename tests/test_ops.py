@@ -138,7 +138,8 @@ def populate(instance: Instance) -> None:
         import_plan(session, read_plan_file(PERU_SEED))
         seed_peru_demo(session)
         user = accounts.create_user(session, accounts.UserInput(email="comite@example.org", name="Comité", role=Role.committee,
-                                                                institution_code="CIG-MINDEF"), "Correct-Horse-Battery-Staple-42")
+                                                                institution_code="PE:CIG-MINDEF", plan_codes=("PE-2021",)),
+                                    "Correct-Horse-Battery-Staple-42")
         entries = session.scalars(sa.select(Entry).order_by(Entry.id).limit(2)).all()
         for entry in entries:
             uploads.store_evidence(session, user, entry, [(PDF + str(entry.id).encode(), "application/pdf", "informe.pdf")])

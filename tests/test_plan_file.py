@@ -156,7 +156,7 @@ def test_cli_seed_twice_and_list(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed"])
     second = runner.invoke(args=["seed"])
-    assert first.exit_code == 0 and "134 rows created" in first.output
+    assert first.exit_code == 0 and "136 rows created" in first.output
     assert second.exit_code == 0 and "0 rows created, 0 updated" in second.output
     listing = runner.invoke(args=["plan", "list"])
     assert listing.output.startswith("PE-2021\tPE\tv1\t2021\tno timeframe\tFrom Acceptance to Inclusion")
@@ -187,3 +187,93 @@ def test_import_cannot_change_what_approved_data_means(app, peru, tmp_path, peru
     assert "IND-PAR-1: measure, counts_people cannot change while 3 approved entries use it" in result.output
     with app.app_context():
         assert db.session.scalars(sa.select(m.Indicator.measure).filter_by(code="IND-PAR-1")).one() == m.Measure.number
+
+
+# -- `tracker plan import` writes the audit log (issue 14) -------------------------------------------
+
+
+def _chile_file(tmp_path, target: int = 4):
+    from test_country_admin import chile_data
+
+    data = chile_data()
+    data["plan"]["indicators"][0]["targets"][0]["value"] = target
+    path = tmp_path / f"chile-{target}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _imports(app):
+    from tracker.audit import AuditEvent
+
+    with app.app_context():
+        return list(db.session.scalars(sa.select(AuditEvent).filter_by(action="plan.imported").order_by(AuditEvent.id)))
+
+
+def _one_line_error(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    return lines[0]
+
+
+def test_import_as_an_account_is_audited_with_it(app, make_user, tmp_path):
+    from tracker.auth.models import Role
+
+    admin_id, email = make_user(Role.admin)
+    result = app.test_cli_runner().invoke(args=["plan", "import", str(_chile_file(tmp_path)), "--as", email.upper()])
+    assert result.exit_code == 0, result.output
+    (event,) = _imports(app)
+    assert (event.actor_id, event.actor_email, event.address) == (admin_id, email, "cli")
+    details = event.details_dict
+    assert details == {"via": "command line", "plan": "CL-2023", "file": "chile-4.yaml",
+                       "created": details["created"], "updated": 0}
+    assert f"{details['created']} rows created, 0 updated" in result.output and details["created"] > 0
+
+
+def test_import_without_an_account_is_audited_as_the_command_line(app, peru, tmp_path):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["plan", "import", str(_chile_file(tmp_path))]).exit_code == 0
+    assert runner.invoke(args=["plan", "import", str(_chile_file(tmp_path, target=6))]).exit_code == 0
+    first, second = _imports(app)
+    assert (first.actor_id, first.actor_email) == (None, "")
+    assert first.details_dict["via"] == "command line"
+    assert (second.details_dict["created"], second.details_dict["updated"]) == (0, 1)  # the changed target
+
+
+def test_the_audit_log_page_shows_the_command_line_as_who(app, login_as, tmp_path):
+    from tracker.auth.models import Role
+
+    admin = login_as(Role.admin)
+    app.test_cli_runner().invoke(args=["plan", "import", str(_chile_file(tmp_path))])
+    page = admin.get("/admin/audit?action=plan.imported").get_data(as_text=True)
+    row = page.split("<tbody>")[1].split("</tr>")[0]
+    assert "<td>línea de comandos</td>" in row or "<td>command line</td>" in row
+    assert "CL-2023" in row and "chile-4.yaml" in row
+
+
+@pytest.mark.parametrize("who", ["nobody@example.org", "deactivated"])
+def test_import_as_an_unknown_or_deactivated_account_is_refused_and_imports_nothing(app, make_user, tmp_path, who):
+    from tracker.auth.models import Role
+
+    if who == "deactivated":
+        _, who = make_user(Role.admin)
+        app.test_cli_runner().invoke(args=["users", "deactivate", who])
+    result = app.test_cli_runner().invoke(args=["plan", "import", str(_chile_file(tmp_path)), "--as", who])
+    assert who in _one_line_error(result)
+    with app.app_context():
+        assert db.session.scalars(sa.select(m.Plan).filter_by(code="CL-2023")).one_or_none() is None
+        assert db.session.scalars(sa.select(m.Country).filter_by(iso_code="CL")).one_or_none() is None
+    assert _imports(app) == []
+
+
+def test_target_changes_name_the_operator_given_with_as(app, make_user, tmp_path):
+    from tracker.auth.models import Role
+
+    _, email = make_user(Role.admin)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["plan", "import", str(_chile_file(tmp_path, target=4))])
+    runner.invoke(args=["plan", "import", str(_chile_file(tmp_path, target=6)), "--as", email])
+    runner.invoke(args=["plan", "import", str(_chile_file(tmp_path, target=8))])
+    with app.app_context():
+        changes = db.session.scalars(sa.select(m.IndicatorTargetChange).order_by(m.IndicatorTargetChange.id)).all()
+        assert [(c.old_value, c.new_value, c.changed_by) for c in changes] == [(4, 6, email), (6, 8, "plan-file")]

@@ -94,15 +94,16 @@ def log_in_first_time(browser: Browser, email: str) -> None:
     assert changed.status == 302, changed.text[:500]
 
 
-def _create_account(env: dict, email: str, role: str, institution: str) -> None:
-    result = tracker(env, "users", "create", email, "--role", role, "--institution", institution, stdin=FIRST_PASSWORD + "\n")
+def _create_account(env: dict, email: str, role: str, institution: str, *plans: str) -> None:
+    result = tracker(env, "users", "create", email, "--role", role, "--institution", institution,
+                     *[arg for plan in plans for arg in ("--plan", plan)], stdin=FIRST_PASSWORD + "\n")
     assert result.returncode == 0, result.stderr
     assert f"Created {email}" in result.stdout
 
 
 def test_production_serves_the_whole_journey(server, production_env, database_url):
-    _create_account(production_env, "marina@mgp.example.pe", "reporter", "MGP")
-    _create_account(production_env, "comite@mindef.example.pe", "committee", "CIG-MINDEF")
+    _create_account(production_env, "marina@mgp.example.pe", "reporter", "PE:MGP")
+    _create_account(production_env, "comite@mindef.example.pe", "committee", "PE:CIG-MINDEF", "PE-2021")
     health = Browser(server).get("/health")
     assert health.status == 200 and b'"ok"' in health.body
 

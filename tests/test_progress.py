@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -29,11 +30,16 @@ YEAR = 2025
 BASE = f"/plans/PE-2021/report/{YEAR}"
 
 
+def _lima_today() -> date:
+    """Today in Peru: the plan's days left are counted there, whatever the server's zone."""
+    return datetime.now(ZoneInfo("America/Lima")).date()
+
+
 @pytest.fixture
 def cycle(app, peru):
     with app.app_context():
         plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
-        row = ReportingCycle(plan_id=plan.id, year=YEAR, deadline=date.today() + timedelta(days=30), state=CycleState.open)
+        row = ReportingCycle(plan_id=plan.id, year=YEAR, deadline=_lima_today() + timedelta(days=30), state=CycleState.open)
         db.session.add(row)
         db.session.commit()
         return row.id

@@ -52,9 +52,10 @@ def server(server_env):
     env = server_env
     for step in (["db", "upgrade"], ["seed"]):
         assert tracker(env, *step).returncode == 0
-    for email, role, institution in [("a@mgp.example.pe", "reporter", "MGP"), ("b@mgp.example.pe", "reporter", "MGP"),
-                                     ("comite@mindef.example.pe", "committee", "CIG-MINDEF")]:
-        result = tracker(env, "users", "create", email, "--role", role, "--institution", institution,
+    for email, role, institution, plans in [("a@mgp.example.pe", "reporter", "PE:MGP", []),
+                                            ("b@mgp.example.pe", "reporter", "PE:MGP", []),
+                                            ("comite@mindef.example.pe", "committee", "PE:CIG-MINDEF", ["--plan", "PE-2021"])]:
+        result = tracker(env, "users", "create", email, "--role", role, "--institution", institution, *plans,
                          "--no-change-required", stdin=PASSWORD + "\n")
         assert result.returncode == 0, result.stderr
     port = free_port()

@@ -25,6 +25,7 @@ from tracker.dashboard import services as dash
 from tracker.db import db
 from tracker.demo import Size, generate
 from tracker.plan import models as pm
+from tracker.plan import services as plan_services
 from tracker.reports import services
 from tracker.reports.dataset import plain
 from tracker.reports.exporters import FORMATS, export
@@ -150,7 +151,7 @@ def test_docx_matches_the_dashboard(app, approved, committee):
     assert response.status_code == 200
     document = Document(io.BytesIO(response.data))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert "Summary" in headings and "Indicators" in headings and "Validation by the Gender Equality Committee" in headings
+    assert "Summary" in headings and "Indicators" in headings and "Validation by the monitoring body (Gender Equality Committee of the Ministry of Defense)" in headings
     cells = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
     par = next(r for r in cells if r[0] == "Participation" and r[1].endswith("%"))
     assert par[1] == "66.7%"  # 2 of 3 actions: the dashboard's share
@@ -167,9 +168,9 @@ def test_pdf_matches_the_dashboard(app, approved, committee):
     assert "Page 1 of" in text
     assert "66.7%" in text and f"{round(_par_share(app) * 100)} %" in text  # table and chart
     assert "IND-PAR-2" in text and "179" in text and "205" in text
-    for heading in ("Summary", "Indicators", "Reporting completeness and timeliness", "Validation by the Gender Equality Committee"):
+    for heading in ("Summary", "Indicators", "Reporting completeness and timeliness", "Validation by the monitoring body (Gender Equality Committee of the Ministry of Defense)"):
         assert heading in text
-    assert text.index("Validation by the Gender Equality Committee") < text.index("Annex")
+    assert text.index("Validation by the monitoring body (Gender Equality Committee of the Ministry of Defense)") < text.index("Annex")
 
 
 def test_pdf_renders_spanish_characters_and_currency(app, peru):
@@ -418,7 +419,7 @@ def test_dataset_costs_a_constant_number_of_queries_and_writers_none(app, peru):
     def queries_for(code: str) -> int:
         with app.test_request_context():
             plan = _plan(code)
-            year = max(services.report_years(db.session, plan))
+            year = max(plan_services.cycle_years(db.session, [plan.id])[plan.id])
             db.session.expire_all()
             with count_queries(db.engine) as statements:
                 dataset = services.annual_report(db.session, plan, year, "es")

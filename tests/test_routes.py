@@ -10,6 +10,12 @@ Anything else (405, 500, a CSRF refusal, an unexpected 404) is reported as it is
 
 Besides the four roles, a reporter of another institution (EP) visits every route: the sample entries belong
 to the Navy (MGP), so that column is the cross-institution attempt (read, edit, submit...).
+
+Two countries (issue 14): a second plan (Chile's test plan, tests/plans/chile-2022.yaml) lives beside Peru's.
+Its committee, a reporter of its MININTER (a code Peru has too) and a viewer limited to it visit every route
+with Peru's samples: a plan one may not read answers 404 (it is not even said to exist), a route the role may
+never use answers 403 as it does at home. Then the same three visit every route with Chile's own samples and
+must get what Peru's committee, reporter and viewer get on Peru's plan: the policy is the same in each country.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -27,16 +35,24 @@ from tracker.auth.models import Role
 from tracker.db import db
 from tracker.permissions import PUBLIC_ENDPOINTS
 from tracker.plan import models as pm
+from tracker.plan.loader import import_plan, read_plan_file
 from tracker.progress import services as progress
 from tracker.progress import uploads
-from tracker.progress.models import ActionStatus, CycleState, ReportingCycle
+from tracker.progress.models import ActionStatus, CycleState, Entry, ReportingCycle
 
 OK, LOGIN, FORBIDDEN, HIDDEN = "ok", "login", "forbidden", "hidden"
 ANONYMOUS = "anonymous"
 OTHER_REPORTER = "reporter-other-institution"  # a reporter of EP; the sample entries are MGP's
-WHO = [ANONYMOUS, Role.reporter.value, OTHER_REPORTER, Role.committee.value, Role.viewer.value, Role.admin.value]
+# People of the other country (Chile), and the Peruvian whose outcomes they share on their own plan.
+CHILE_COMMITTEE, CHILE_REPORTER, CHILE_VIEWER = "committee-of-chile", "reporter-of-chile", "viewer-of-chile"
+ABROAD = {CHILE_COMMITTEE: Role.committee.value, CHILE_REPORTER: Role.reporter.value, CHILE_VIEWER: Role.viewer.value}
+WHO = [ANONYMOUS, Role.reporter.value, OTHER_REPORTER, Role.committee.value, Role.viewer.value, Role.admin.value, *ABROAD]
 ROLE_OF = {Role.reporter.value: Role.reporter, OTHER_REPORTER: Role.reporter, Role.committee.value: Role.committee,
-           Role.viewer.value: Role.viewer, Role.admin.value: Role.admin}
+           Role.viewer.value: Role.viewer, Role.admin.value: Role.admin,
+           CHILE_COMMITTEE: Role.committee, CHILE_REPORTER: Role.reporter, CHILE_VIEWER: Role.viewer}
+CHILE_FILE = Path(__file__).parent / "plans" / "chile-2022.yaml"
+# Identify a plan in the URL: such routes of Peru's plan are never open to the other country's people.
+PLAN_ARGUMENTS = {"code", "entry_id", "cycle_id", "report_id"}
 YEAR = 2025
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SKIPPED = {"static", "bootstrap.static"}  # files, served to everyone
@@ -55,10 +71,17 @@ def only(*roles: Role) -> dict[str, str]:
     return {ANONYMOUS: LOGIN} | {who: OK if role in roles else FORBIDDEN for who, role in ROLE_OF.items()}
 
 
+def of_perus_plan(outcomes: dict[str, str], hidden: tuple[str, ...] = ()) -> dict[str, str]:
+    """A route of Peru's plan: the other country's people who pass the role check are told it does not exist
+    (and so are those in `hidden`, whose role check comes after the plan is found)."""
+    return outcomes | {who: HIDDEN for who in ABROAD if outcomes[who] == OK or who in hidden}
+
+
 def entry_of_the_navy(navy: str, committee: str, others: str = HIDDEN) -> dict[str, str]:
-    """An MGP entry: its reporter, the committee, and everyone else (hidden unless it is approved)."""
+    """An MGP entry: its reporter, the committee, and everyone else (hidden unless it is approved);
+    hidden from the other country whatever its state."""
     return {ANONYMOUS: LOGIN, Role.reporter.value: navy, Role.committee.value: committee,
-            OTHER_REPORTER: others, Role.viewer.value: others, Role.admin.value: others}
+            OTHER_REPORTER: others, Role.viewer.value: others, Role.admin.value: others} | {who: HIDDEN for who in ABROAD}
 
 
 # endpoint -> method -> who -> outcome. Every endpoint of the app must appear here.
@@ -76,9 +99,9 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "auth.two_factor_setup": {"GET": logged_in(), "POST": logged_in()},
     "auth.two_factor_disable": {"POST": logged_in()},
     "plan.index": {"GET": logged_in()},
-    "plan.show": {"GET": logged_in()},
-    "plan.pillar": {"GET": logged_in()},
-    "plan.indicator": {"GET": logged_in()},
+    "plan.show": {"GET": of_perus_plan(logged_in())},
+    "plan.pillar": {"GET": of_perus_plan(logged_in())},
+    "plan.indicator": {"GET": of_perus_plan(logged_in())},
     "admin.users": {"GET": only(Role.admin)},
     "admin.new_user": {"GET": only(Role.admin), "POST": only(Role.admin)},
     "admin.edit_user": {"GET": only(Role.admin), "POST": only(Role.admin)},
@@ -88,11 +111,16 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "admin.new_institution": {"GET": only(Role.admin), "POST": only(Role.admin)},
     "admin.edit_institution": {"GET": only(Role.admin), "POST": only(Role.admin)},
     "admin.audit_log": {"GET": only(Role.admin)},
+    # Countries' profiles (time zone, currency, locale) and plans' profiles (budget, monitoring body).
+    "admin.countries": {"GET": only(Role.admin)},
+    "admin.edit_country": {"GET": only(Role.admin), "POST": only(Role.admin)},
+    "admin.edit_plan_profile": {"GET": only(Role.admin), "POST": only(Role.admin)},
     # Progress reporting: reporters enter their institution's data, the committee reviews and runs cycles.
     "progress.my_work": {"GET": only(Role.reporter, Role.committee)},
-    "progress.worklist": {"GET": only(Role.reporter, Role.committee)},
-    "progress.indicator_entry": {"GET": only(Role.reporter), "POST": only(Role.reporter)},  # always one's own institution
-    "progress.action_entry": {"GET": only(Role.reporter), "POST": only(Role.reporter)},
+    "progress.worklist": {"GET": of_perus_plan(only(Role.reporter, Role.committee))},
+    # Always one's own institution.
+    "progress.indicator_entry": {"GET": of_perus_plan(only(Role.reporter)), "POST": of_perus_plan(only(Role.reporter))},
+    "progress.action_entry": {"GET": of_perus_plan(only(Role.reporter)), "POST": of_perus_plan(only(Role.reporter))},
     "progress.show_entry": {"GET": entry_of_the_navy(OK, OK)},  # a draft
     "progress.download_evidence": {"GET": entry_of_the_navy(OK, OK)},
     "progress.remove_evidence": {"POST": entry_of_the_navy(OK, FORBIDDEN)},
@@ -102,32 +130,41 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "progress.return_entry": {"POST": entry_of_the_navy(FORBIDDEN, OK)},  # a submitted entry, with a note
     "progress.reopen_entry": {"POST": entry_of_the_navy(FORBIDDEN, OK, others=FORBIDDEN)},  # approved: seen by all
     "progress.review_queue": {"GET": only(Role.committee), "POST": only(Role.committee)},
-    "progress.cycles": {"GET": only(Role.reporter, Role.committee), "POST": only(Role.committee)},
-    "progress.close_cycle": {"POST": only(Role.committee)},
-    "progress.reopen_cycle": {"POST": only(Role.committee)},
+    # Peru's reporters see Peru's calendar but may not open a cycle (403); Chile's are not shown Peru's plan (404).
+    "progress.cycles": {"GET": of_perus_plan(only(Role.reporter, Role.committee)),
+                        "POST": of_perus_plan(only(Role.committee), hidden=(CHILE_REPORTER,))},
+    "progress.close_cycle": {"POST": of_perus_plan(only(Role.committee))},
+    "progress.reopen_cycle": {"POST": of_perus_plan(only(Role.committee))},
     "progress.notifications_page": {"GET": logged_in()},
     "progress.mark_notifications_read": {"POST": logged_in()},
-    "progress.bulk_template": {"GET": only(Role.reporter)},
-    "progress.bulk_import": {"GET": only(Role.reporter), "POST": only(Role.reporter)},
+    "progress.bulk_template": {"GET": of_perus_plan(only(Role.reporter))},
+    "progress.bulk_import": {"GET": of_perus_plan(only(Role.reporter)), "POST": of_perus_plan(only(Role.reporter))},
     # The token names an upload kept in the uploader's own session: any other token is not found.
-    "progress.bulk_import_confirm": {"POST": only(Role.reporter) | {Role.reporter.value: HIDDEN, OTHER_REPORTER: HIDDEN}},
+    "progress.bulk_import_confirm": {"POST": of_perus_plan(
+        only(Role.reporter) | {Role.reporter.value: HIDDEN, OTHER_REPORTER: HIDDEN}, hidden=(CHILE_REPORTER,))},
     # Dashboards show approved data only.
     "dashboard.committee_dashboard": {"GET": logged_in()},
-    "dashboard.pillar": {"GET": logged_in()},
-    "dashboard.indicator": {"GET": logged_in()},
+    "dashboard.pillar": {"GET": of_perus_plan(logged_in())},
+    "dashboard.indicator": {"GET": of_perus_plan(logged_in())},
     "dashboard.reporter_home": {"GET": only(Role.reporter)},
     "dashboard.status_rules": {"GET": logged_in()},
     # Budget items go through the entry workflow; the compliance table and history show approved data.
-    "budget.item": {"GET": only(Role.reporter), "POST": only(Role.reporter)},
-    "budget.import_csv": {"POST": only(Role.reporter)},
-    "budget.compliance": {"GET": logged_in()},
-    "budget.history": {"GET": logged_in()},
+    "budget.item": {"GET": of_perus_plan(only(Role.reporter)), "POST": of_perus_plan(only(Role.reporter))},
+    "budget.import_csv": {"POST": of_perus_plan(only(Role.reporter))},
+    "budget.compliance": {"GET": of_perus_plan(logged_in())},
+    "budget.history": {"GET": of_perus_plan(logged_in())},
     # Annual reports: approved data for the committee, viewers and admins; the committee validates and finalises.
     "reports.index": {"GET": only(Role.committee, Role.viewer, Role.admin)},
-    "reports.download": {"GET": only(Role.committee, Role.viewer, Role.admin)},
-    "reports.final": {"GET": only(Role.committee, Role.viewer, Role.admin)},
-    "reports.save_validation": {"POST": only(Role.committee)},
-    "reports.finalize": {"POST": only(Role.committee)},  # refused with a message here: no validation yet
+    "reports.download": {"GET": of_perus_plan(only(Role.committee, Role.viewer, Role.admin))},
+    "reports.final": {"GET": of_perus_plan(only(Role.committee, Role.viewer, Role.admin))},
+    "reports.save_validation": {"POST": of_perus_plan(only(Role.committee))},
+    "reports.finalize": {"POST": of_perus_plan(only(Role.committee))},  # refused with a message here: no validation yet
+}
+
+# Where Chile's people on Chile's plan do not get what Peru's get on Peru's, and why.
+DIFFERS_AT_HOME: dict[str, dict[str, dict[str, str]]] = {
+    # Chile's budget profile is generic: there is no spending-portal CSV to import.
+    "budget.import_csv": {"POST": {CHILE_REPORTER: HIDDEN}},
 }
 
 # Form fields sent with the CSRF token, where an empty form would stop the request before the policy decides.
@@ -140,55 +177,93 @@ FORM_DATA: dict[str, dict[str, str]] = {
 
 @dataclass
 class World:
-    """Real rows whose ids fill the URL arguments, and the e-mail of each visitor."""
+    """Real rows whose ids fill the URL arguments, and the e-mail of each visitor: Peru's samples, and Chile's."""
 
     samples: dict[str, object]
     emails: dict[str, str]
     overrides: dict[str, dict[str, object]] = field(default_factory=dict)
+    chile_samples: dict[str, object] = field(default_factory=dict)
+    chile_overrides: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def samples_for(self, endpoint: str) -> dict[str, object]:
         return self.samples | self.overrides.get(endpoint, {})
+
+    def chile_samples_for(self, endpoint: str) -> dict[str, object]:
+        return self.chile_samples | self.chile_overrides.get(endpoint, {})
 
 
 def _one(model, **by):
     return db.session.scalars(sa.select(model).filter_by(**by)).one()
 
 
-def _navy_entries(app, reporter_id: int, committee_id: int) -> dict[str, int]:
-    """MGP entries of the 2025 cycle, each in the state its workflow route needs, and one evidence file."""
+def _institution(country: str, code: str) -> pm.Institution:
+    return db.session.scalars(
+        sa.select(pm.Institution).join(pm.Country).where(pm.Country.iso_code == country, pm.Institution.code == code)
+    ).one()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """An item to report on and what to report."""
+
+    model: type
+    code: str
+    data: object
+
+
+def _sample_entries(app, plan_code: str, country: str, institution_code: str, reporter_id: int, committee_id: int,
+                    items: dict[str, Sample]) -> dict[str, int]:
+    """The institution's entries of the 2025 cycle, each in the state its workflow route needs, and one evidence
+    file: items["draft"] stays a draft, "withdraw", "approve" and "return" are submitted, "approved" approved."""
     from tracker.auth.models import User
 
     with app.test_request_context():
         session = db.session
-        plan = _one(pm.Plan, code="PE-2021")
-        navy = _one(pm.Institution, code="MGP")
+        plan = _one(pm.Plan, code=plan_code)
+        institution = _institution(country, institution_code)
         cycle = ReportingCycle(plan_id=plan.id, year=YEAR, deadline=date.today() + timedelta(days=30), state=CycleState.open)
         session.add(cycle)
         session.flush()
         reporter, committee = session.get(User, reporter_id), session.get(User, committee_id)
 
-        def indicator(code, submit=False):
-            item = _one(pm.Indicator, plan_id=plan.id, code=code)
-            return progress.save_entry(session, reporter, cycle, navy, item,
-                                       progress.IndicatorInput(women=5, men=20, narrative="Despliegue"), submit=submit)
+        def save(name: str):
+            item = items[name]
+            row = _one(item.model, plan_id=plan.id, code=item.code)
+            return progress.save_entry(session, reporter, cycle, institution, row, item.data, submit=name != "draft")
 
-        def action(code, submit=False):
-            item = _one(pm.Action, plan_id=plan.id, code=code)
-            return progress.save_entry(session, reporter, cycle, navy, item,
-                                       progress.ActionInput(action_status=ActionStatus.in_progress), submit=submit)
-
-        draft = indicator("IND-PAR-2")
+        draft = save("draft")
         (evidence,) = uploads.store_evidence(session, reporter, draft, [(PDF, "application/pdf", "informe.pdf")])
-        to_withdraw, to_approve, to_return = action("PAR-1", True), action("PAR-2", True), action("PAR-3", True)
-        approved = action("REC-4", True)
-        progress.approve_entry(session, committee, approved)
+        ids = {name: save(name).id for name in ("withdraw", "approve", "return", "approved")}
+        progress.approve_entry(session, committee, session.get(Entry, ids["approved"]))
         session.commit()
-        ids = {"cycle": cycle.id, "draft": draft.id, "evidence": evidence.id, "withdraw": to_withdraw.id,
-               "approve": to_approve.id, "return": to_return.id, "approved": approved.id}
-    return ids
+        return ids | {"cycle": cycle.id, "draft": draft.id, "evidence": evidence.id}
 
 
-def _final_report(app, committee_id: int) -> int:
+def _navy_entries(app, reporter_id: int, committee_id: int) -> dict[str, int]:
+    """Entries of Peru's Navy (MGP)."""
+    in_progress = progress.ActionInput(action_status=ActionStatus.in_progress)
+    return _sample_entries(app, "PE-2021", "PE", "MGP", reporter_id, committee_id, {
+        "draft": Sample(pm.Indicator, "IND-PAR-2", progress.IndicatorInput(women=5, men=20, narrative="Despliegue")),
+        "withdraw": Sample(pm.Action, "PAR-1", in_progress),
+        "approve": Sample(pm.Action, "PAR-2", in_progress),
+        "return": Sample(pm.Action, "PAR-3", in_progress),
+        "approved": Sample(pm.Action, "REC-4", in_progress),
+    })
+
+
+def _chile_entries(app, reporter_id: int, committee_id: int) -> dict[str, int]:
+    """Entries of Chile's MININTER (which leaves IND-COO-1 without an entry, like IND-PAR-1 in Peru)."""
+    in_progress = progress.ActionInput(action_status=ActionStatus.in_progress)
+    return _sample_entries(app, "CL-2022", "CL", "MININTER", reporter_id, committee_id, {
+        "draft": Sample(pm.Indicator, "PRE-1", progress.IndicatorInput(numerator=Decimal(45), denominator=Decimal(50))),
+        "withdraw": Sample(pm.Action, "PRE-1", in_progress),
+        "approve": Sample(pm.Action, "PRO-1", in_progress),
+        "return": Sample(pm.Action, "COO-1", in_progress),
+        "approved": Sample(pm.Indicator, "IND-PRO-1", progress.IndicatorInput(value=Decimal(20))),
+    })
+
+
+def _final_report(app, committee_id: int, plan_code: str = "PE-2021") -> int:
     """A stored final report file (JSON), as finalising the year would leave it."""
     import hashlib
 
@@ -197,13 +272,51 @@ def _final_report(app, committee_id: int) -> int:
 
     data = b'{"report": "final"}'
     with app.test_request_context():
-        plan = _one(pm.Plan, code="PE-2021")
-        (reports.reports_folder() / "final-sample.json").write_bytes(data)
-        row = FinalReport(plan_id=plan.id, year=YEAR, version=1, language="es", format="json", stored_name="final-sample.json",
+        plan = _one(pm.Plan, code=plan_code)
+        name = f"final-sample-{plan_code}.json"
+        (reports.reports_folder() / name).write_bytes(data)
+        row = FinalReport(plan_id=plan.id, year=YEAR, version=1, language="es", format="json", stored_name=name,
                           size=len(data), sha256=hashlib.sha256(data).hexdigest(), finalized_by_id=committee_id)
         db.session.add(row)
         db.session.commit()
         return row.id
+
+
+def _workflow_overrides(entries: dict[str, int]) -> dict[str, dict[str, object]]:
+    return {
+        "progress.withdraw_entry": {"entry_id": entries["withdraw"]},
+        "progress.approve_entry": {"entry_id": entries["approve"]},
+        "progress.return_entry": {"entry_id": entries["return"]},
+        "progress.reopen_entry": {"entry_id": entries["approved"]},
+    }
+
+
+def _chile_world(app, make_user, emails: dict[str, str], samples: dict[str, object]) -> tuple[dict, dict]:
+    """Chile's plan beside Peru's, its three visitors, and its samples (the same kinds of rows as Peru's)."""
+    with app.app_context():
+        import_plan(db.session, read_plan_file(CHILE_FILE))
+        db.session.commit()
+    emails[CHILE_COMMITTEE] = make_user(Role.committee, email="committee-of-chile@example.org", institution=None,
+                                        plans=("CL-2022",))[1]
+    emails[CHILE_REPORTER] = make_user(Role.reporter, email="reporter-of-chile@example.org", institution="CL:MININTER")[1]
+    emails[CHILE_VIEWER] = make_user(Role.viewer, email="viewer-of-chile@example.org", institution=None, plans=("CL-2022",))[1]
+    reporter_id, _ = make_user(Role.reporter, email="mininter-of-chile@example.org", institution="CL:MININTER")
+    committee_id, _ = make_user(Role.committee, email="member-of-chile@example.org", institution=None, plans=("CL-2022",))
+    entries = _chile_entries(app, reporter_id, committee_id)
+    with app.app_context():
+        country_id = _one(pm.Country, iso_code="CL").id
+    chile = samples | {
+        "country_id": country_id,
+        "code": "CL-2022",
+        "indicator_code": "PRE-1",
+        "item_code": "IND-COO-1",
+        "entry_id": entries["draft"],
+        "evidence_id": entries["evidence"],
+        "cycle_id": entries["cycle"],
+        "institution_code": "MININTER",
+        "report_id": _final_report(app, committee_id, "CL-2022"),
+    }
+    return chile, {"progress.action_entry": {"item_code": "PRO-1"}} | _workflow_overrides(entries)
 
 
 @pytest.fixture
@@ -216,10 +329,12 @@ def world(app, make_user, monkeypatch, tmp_path) -> World:
     target_id, _ = make_user(Role.reporter, email="target@example.org", institution="FAP")
     with app.app_context():
         institution_id = db.session.scalars(sa.select(pm.Institution.id).filter_by(code="MGP")).one()
+        country_id = _one(pm.Country, iso_code="PE").id
     entries = _navy_entries(app, reporter_id, committee_id)
     samples = {
         "user_id": target_id,
         "institution_id": institution_id,
+        "country_id": country_id,
         "code": "PE-2021",
         "pillar_code": "PRE",
         "indicator_code": "IND-PAR-1",
@@ -235,14 +350,9 @@ def world(app, make_user, monkeypatch, tmp_path) -> World:
         "fmt": "json",
         "report_id": _final_report(app, committee_id),
     }
-    overrides = {
-        "progress.action_entry": {"item_code": "PAR-2"},
-        "progress.withdraw_entry": {"entry_id": entries["withdraw"]},
-        "progress.approve_entry": {"entry_id": entries["approve"]},
-        "progress.return_entry": {"entry_id": entries["return"]},
-        "progress.reopen_entry": {"entry_id": entries["approved"]},
-    }
-    return World(samples, emails, overrides)
+    overrides = {"progress.action_entry": {"item_code": "PAR-2"}} | _workflow_overrides(entries)
+    chile_samples, chile_overrides = _chile_world(app, make_user, emails, samples)
+    return World(samples, emails, overrides, chile_samples, chile_overrides)
 
 
 def app_routes(app) -> list[tuple[object, str]]:
@@ -365,23 +475,55 @@ def test_views_that_refuse_whole_roles_declare_their_policy(app):
 # -- the matrix -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", WHO)
-def test_every_route_answers_as_the_table_says(app, world, who):
-    visitor = Visitor(app, who, world)
+def _visit_every_route(app, visitor: Visitor, samples_for, expected_for) -> None:
     csrf_message = csrf_refusal_text(app)
     mismatches = []
     checked = 0
     for rule, method in app_routes(app):
-        expected = EXPECTED.get(rule.endpoint, {}).get(method, {}).get(who, "no decision in EXPECTED")
-        url = build_url(app, rule, world.samples_for(rule.endpoint))
+        expected = expected_for(rule.endpoint, method)
+        url = build_url(app, rule, samples_for(rule.endpoint))
         got = classify(visitor.request(method, url, FORM_DATA.get(rule.endpoint)), method, csrf_message)
         checked += 1
         if got != expected:
             mismatches.append(f"{method} {url} ({rule.endpoint}): expected {expected}, got {got}")
-        if rule.endpoint == "auth.logout" and who != ANONYMOUS:
+        if rule.endpoint == "auth.logout" and visitor.who != ANONYMOUS:
             visitor.start()  # logging out worked: log in again for the next routes
     assert checked >= len(EXPECTED)
-    assert not mismatches, f"{who}:\n  " + "\n  ".join(mismatches)
+    assert not mismatches, f"{visitor.who}:\n  " + "\n  ".join(mismatches)
+
+
+def _decision(endpoint: str, method: str, who: str) -> str:
+    return EXPECTED.get(endpoint, {}).get(method, {}).get(who, "no decision in EXPECTED")
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_every_route_answers_as_the_table_says(app, world, who):
+    """Peru's samples: Peru's people as the table says, and the other country's kept out of Peru's plan."""
+    _visit_every_route(app, Visitor(app, who, world), world.samples_for,
+                       lambda endpoint, method: _decision(endpoint, method, who))
+
+
+@pytest.mark.parametrize("who", list(ABROAD))
+def test_every_route_answers_alike_in_the_other_country(app, world, who):
+    """Chile's samples: Chile's committee, reporter and viewer get what Peru's get on Peru's plan."""
+    def expected(endpoint: str, method: str) -> str:
+        differs = DIFFERS_AT_HOME.get(endpoint, {}).get(method, {})
+        return differs.get(who) or _decision(endpoint, method, ABROAD[who])
+
+    _visit_every_route(app, Visitor(app, who, world), world.chile_samples_for, expected)
+
+
+def test_the_other_country_never_reaches_perus_plan(app):
+    """Every route naming a plan (its code, an entry, a cycle, a report) answers 404 to the other country's
+    people where their role may use it at home; where it may not, 403 (or 404 when what is named is looked up
+    first): never anything that would do or show something."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIPPED or not PLAN_ARGUMENTS & set(rule.arguments):
+            continue
+        for method, outcomes in EXPECTED[rule.endpoint].items():
+            for who, counterpart in ABROAD.items():
+                allowed = {HIDDEN} if outcomes[counterpart] in (OK, HIDDEN) else {HIDDEN, FORBIDDEN}
+                assert outcomes[who] in allowed, (rule.endpoint, method, who)
 
 
 @pytest.mark.parametrize("path", ["/", "/plans/", "/plans/PE-2021", "/admin/users", "/account/password"])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 from decimal import Decimal as D
 
 import pytest
@@ -132,14 +133,14 @@ def test_pillar_without_actions_has_no_measure():
 
 
 def test_completeness_and_timeliness():
-    deadline = date(2026, 3, 31)
+    due = s.deadline_end(date(2026, 3, 31), timezone.utc)
     entries = [
-        s.EntryFact(1, "approved", datetime(2026, 3, 31, 23, 0)),
-        s.EntryFact(1, "submitted", datetime(2026, 4, 1, 9, 0)),
+        s.EntryFact(1, "approved", datetime(2026, 3, 31, 23, 0, tzinfo=timezone.utc)),
+        s.EntryFact(1, "submitted", datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)),
         s.EntryFact(1, "draft", None),
-        s.EntryFact(2, "returned", datetime(2026, 3, 1)),
+        s.EntryFact(2, "returned", datetime(2026, 3, 1, tzinfo=timezone.utc)),
     ]
-    result = s.completeness({1: 4, 2: 2, 3: 1}, entries, deadline)
+    result = s.completeness({1: 4, 2: 2, 3: 1}, entries, due)
     assert (result[1].submitted, result[1].approved, result[1].on_time, result[1].missing) == (2, 1, 1, 2)
     assert (result[2].submitted, result[3].submitted) == (0, 0)
     assert result[1].share_submitted == D("0.5")
@@ -171,10 +172,26 @@ def test_more_is_never_worse_for_increasing_indicators(low, high, target):
     assert s.achievement(NUMBER, high, target) >= s.achievement(NUMBER, low, target)
 
 
-def test_deadline_is_a_local_date():
-    from datetime import timezone
-    from zoneinfo import ZoneInfo
+LIMA, SANTIAGO = ZoneInfo("America/Lima"), ZoneInfo("America/Santiago")
 
-    late_evening_in_lima = datetime(2027, 4, 1, 2, 0, tzinfo=timezone.utc)  # 31 March, 21:00 in Lima
-    result = s.completeness({1: 1}, [s.EntryFact(1, "submitted", late_evening_in_lima)], date(2027, 3, 31), ZoneInfo("America/Lima"))
-    assert result[1].on_time == 1
+
+@pytest.mark.parametrize("zone, deadline, end", [
+    (LIMA, date(2026, 12, 31), datetime(2027, 1, 1, 5, 0, tzinfo=timezone.utc)),  # UTC-5 all year
+    (SANTIAGO, date(2026, 12, 31), datetime(2027, 1, 1, 3, 0, tzinfo=timezone.utc)),  # summer time, UTC-3
+    (SANTIAGO, date(2026, 6, 30), datetime(2026, 7, 1, 4, 0, tzinfo=timezone.utc)),  # winter time, UTC-4
+    # Chile's clocks go from 24:00 to 01:00 that night: the day ends at the change.
+    (SANTIAGO, date(2026, 9, 5), datetime(2026, 9, 6, 4, 0, tzinfo=timezone.utc)),
+    # and from 24:00 back to 23:00: that day lasts 25 hours.
+    (SANTIAGO, date(2027, 4, 3), datetime(2027, 4, 4, 4, 0, tzinfo=timezone.utc)),
+])
+def test_a_deadline_ends_at_the_next_local_midnight(zone, deadline, end):
+    assert s.deadline_end(deadline, zone) == end
+
+
+def test_deadline_is_the_end_of_the_local_day():
+    due = s.deadline_end(date(2027, 3, 31), LIMA)
+    late_evening_in_lima = datetime(2027, 4, 1, 4, 59, 59, tzinfo=timezone.utc)  # 31 March, 23:59:59 in Lima
+    next_morning_in_lima = datetime(2027, 4, 1, 5, 0, 0, tzinfo=timezone.utc)  # 1 April, 00:00 in Lima
+    facts = [s.EntryFact(1, "submitted", late_evening_in_lima), s.EntryFact(2, "submitted", next_morning_in_lima)]
+    result = s.completeness({1: 1, 2: 1}, facts, due)
+    assert (result[1].on_time, result[2].on_time) == (1, 0)

@@ -83,7 +83,8 @@ def test_create_is_audited_as_done_from_the_command_line(app, cli, peru):
 
 @pytest.mark.parametrize("role", [Role.committee, Role.viewer, Role.admin])
 def test_create_every_role(app, cli, peru, role):
-    result = cli("users", "create", f"{role.value}@example.org", "--role", role.value, input=CLI_PASSWORD + "\n")
+    plans = ["--plan", "PE-2021"] if role == Role.committee else []
+    result = cli("users", "create", f"{role.value}@example.org", "--role", role.value, *plans, input=CLI_PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert user(app, f"{role.value}@example.org").role == role
 
@@ -180,15 +181,15 @@ def test_list_shows_every_account_with_role_institution_and_state(app, cli, make
     lines = result.output.splitlines()
     reporter = next(line for line in lines if line.startswith("reporter-mgp@example.org"))
     viewer = next(line for line in lines if line.startswith("viewer-none@example.org"))
-    assert reporter.split("\t")[1:4] == ["reporter", "MGP", "active"]
-    assert viewer.split("\t")[1:4] == ["viewer", "-", "active"]
+    assert reporter.split("\t")[1:5] == ["reporter", "PE:MGP", "-", "active"]
+    assert viewer.split("\t")[1:5] == ["viewer", "-", "all", "active"]
 
 
 def test_list_shows_deactivated_accounts(app, cli, make_user):
     make_user(Role.viewer)
     cli("users", "deactivate", "viewer-none@example.org")
     line = next(line for line in cli("users", "list").output.splitlines() if line.startswith("viewer-none@example.org"))
-    assert line.split("\t")[3] == "deactivated"
+    assert line.split("\t")[4] == "deactivated"
 
 
 def test_deactivate_sets_the_account_inactive(app, cli, make_user):
@@ -272,3 +273,196 @@ def test_demo_accounts_refused_when_the_configuration_forbids_them(app, cli, per
     result = cli("demo", "accounts")
     assert_one_line_error(result)
     assert user_count(app) == 0
+
+
+# -- institutions within their country, plans (issue 14) ---------------------------------------------
+
+
+@pytest.fixture
+def chile(app, peru):
+    """Chile's small plan of test_country_admin: its own MGP, and plan CL-2023 with its monitoring body."""
+    from test_country_admin import import_chile
+
+    import_chile(app)
+
+
+def institution_of(app, email: str) -> str:
+    row = user(app, email)
+    with app.app_context():
+        inst = db.session.merge(row).institution
+        return f"{inst.country.iso_code}:{inst.code}"
+
+
+def plans_of(app, email: str) -> list[str]:
+    from tracker.auth.services import user_plan_codes
+
+    with app.app_context():
+        return user_plan_codes(db.session.scalars(sa.select(User).filter_by(email=email)).one())
+
+
+def create(cli, email: str, *options: str):
+    return cli("users", "create", email, *options, input=CLI_PASSWORD + "\n")
+
+
+@pytest.mark.parametrize("ref", ["PE:MGP", "pe:mgp", "MGP"])
+def test_create_takes_country_and_code(app, cli, peru, ref):
+    result = create(cli, "marina@example.org", "--role", "reporter", "--institution", ref)
+    assert result.exit_code == 0, result.output
+    assert institution_of(app, "marina@example.org") == "PE:MGP"
+    assert "(reporter, PE:MGP)" in result.output
+
+
+def test_create_picks_the_institution_of_the_country_named(app, cli, chile):
+    assert create(cli, "mesa@example.cl", "--role", "reporter", "--institution", "CL:MGP").exit_code == 0
+    assert institution_of(app, "mesa@example.cl") == "CL:MGP"
+
+
+def test_a_bare_code_two_countries_have_is_one_line_error_asking_for_the_country(app, cli, chile):
+    result = create(cli, "marina@example.org", "--role", "reporter", "--institution", "MGP")
+    assert_one_line_error(result)
+    assert "MGP" in result.output and "CL, PE" in result.output and "CL:MGP" in result.output
+    assert user(app, "marina@example.org") is None
+
+
+def test_a_code_of_another_country_is_unknown(app, cli, chile):
+    result = create(cli, "x@example.org", "--role", "reporter", "--institution", "CL:CIG-MINDEF")
+    assert_one_line_error(result)
+    assert "CL:CIG-MINDEF" in result.output
+    assert user(app, "x@example.org") is None
+
+
+def test_committee_sits_on_the_bodies_of_the_plans_given(app, cli, chile):
+    result = create(cli, "mesa@example.cl", "--role", "committee", "--institution", "CL:MGP", "--plan", "CL-2023",
+                    "--plan", "PE-2021")
+    assert result.exit_code == 0, result.output
+    assert plans_of(app, "mesa@example.cl") == ["CL-2023", "PE-2021"]
+    assert "plans CL-2023 PE-2021" in result.output
+
+
+def test_committee_without_a_plan_is_one_line_error(app, cli, chile):
+    result = create(cli, "mesa@example.cl", "--role", "committee", "--institution", "CL:MGP")
+    assert_one_line_error(result)
+    assert "plans:" in result.output
+    assert user(app, "mesa@example.cl") is None
+
+
+def test_committee_of_a_plan_without_a_body_is_one_line_error(app, cli, peru):
+    from test_country_admin import import_chile
+
+    import_chile(app, monitoring_body=None)
+    result = create(cli, "mesa@example.cl", "--role", "committee", "--plan", "CL-2023")
+    assert_one_line_error(result)
+    assert "CL-2023" in result.output
+    assert user(app, "mesa@example.cl") is None
+
+
+def test_an_unknown_plan_is_one_line_error(app, cli, chile):
+    result = create(cli, "visor@example.org", "--role", "viewer", "--plan", "XX-1999")
+    assert_one_line_error(result)
+    assert "XX-1999" in result.output
+    assert user(app, "visor@example.org") is None
+
+
+def test_a_viewer_is_limited_to_the_plans_given(app, cli, chile):
+    assert create(cli, "visor@example.org", "--role", "viewer", "--plan", "CL-2023").exit_code == 0
+    assert plans_of(app, "visor@example.org") == ["CL-2023"]
+    line = next(line for line in cli("users", "list").output.splitlines() if line.startswith("visor@example.org"))
+    assert line.split("\t")[1:4] == ["viewer", "-", "CL-2023"]
+
+
+def test_a_reporter_with_a_plan_is_one_line_error(app, cli, chile):
+    result = create(cli, "marina@example.org", "--role", "reporter", "--institution", "PE:MGP", "--plan", "PE-2021")
+    assert_one_line_error(result)
+    assert user(app, "marina@example.org") is None
+
+
+def test_list_shows_a_committee_members_plans(app, cli, make_user, chile):
+    make_user(Role.committee, email="mesa@example.cl", institution="CL:MGP", plans=("CL-2023", "PE-2021"))
+    line = next(line for line in cli("users", "list").output.splitlines() if line.startswith("mesa@example.cl"))
+    assert line.split("\t")[1:5] == ["committee", "CL:MGP", "CL-2023,PE-2021", "active"]
+
+
+def test_the_help_documents_the_syntax(cli):
+    for command in ("create", "edit"):
+        output = cli("users", command, "--help").output
+        assert "COUNTRY:CODE" in output and "PE:MGP" in output and "--plan" in output
+
+
+# -- users edit -------------------------------------------------------------------------------------
+
+
+def updated_events(app) -> list[AuditEvent]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(AuditEvent).filter_by(action="user.updated").order_by(AuditEvent.id)))
+
+
+def test_edit_replaces_the_plans_and_audits_old_and_new(app, cli, make_user, chile):
+    _, email = make_user(Role.committee)
+    result = cli("users", "edit", email, "--plan", "CL-2023", "--plan", "PE-2021")
+    assert result.exit_code == 0, result.output
+    assert plans_of(app, email) == ["CL-2023", "PE-2021"]
+    (event,) = updated_events(app)
+    assert (event.actor_id, event.address) == (None, "cli")
+    assert event.details_dict == {"changes": {"plans": [["PE-2021"], ["CL-2023", "PE-2021"]]}}
+
+
+def test_edit_keeps_what_is_not_given(app, cli, make_user, chile):
+    _, email = make_user(Role.committee, plans=("CL-2023",))
+    assert cli("users", "edit", email, "--name", "Rosa Mamani").exit_code == 0
+    row = user(app, email)
+    assert (row.name, row.role, institution_of(app, email), plans_of(app, email)) == (
+        "Rosa Mamani", Role.committee, "PE:CIG-MINDEF", ["CL-2023"])
+
+
+def test_edit_moves_a_reporter_to_another_countrys_institution(app, cli, make_user, chile):
+    _, email = make_user(Role.reporter, email="marina@example.org", institution="PE:MGP")
+    assert cli("users", "edit", email, "--institution", "CL:ARMADA").exit_code == 0
+    assert institution_of(app, email) == "CL:ARMADA"
+    (event,) = updated_events(app)
+    assert event.details_dict == {"changes": {"institution": ["PE:MGP", "CL:ARMADA"]}}
+
+
+def test_edit_turns_a_viewer_into_a_committee_member(app, cli, make_user, chile):
+    _, email = make_user(Role.viewer)
+    result = cli("users", "edit", email, "--role", "committee", "--plan", "CL-2023")
+    assert result.exit_code == 0, result.output
+    assert (user(app, email).role, plans_of(app, email)) == (Role.committee, ["CL-2023"])
+
+
+def test_edit_to_a_role_without_plans_drops_the_plans(app, cli, make_user, chile):
+    _, email = make_user(Role.committee)
+    assert cli("users", "edit", email, "--role", "admin", "--no-institution").exit_code == 0
+    assert (user(app, email).role, user(app, email).institution_id, plans_of(app, email)) == (Role.admin, None, [])
+
+
+def test_edit_no_plans_lets_a_viewer_read_every_plan(app, cli, make_user, chile):
+    _, email = make_user(Role.viewer, plans=("CL-2023",))
+    assert cli("users", "edit", email, "--no-plans").exit_code == 0
+    assert plans_of(app, email) == []
+
+
+def test_edit_removing_a_committee_members_last_plan_is_one_line_error(app, cli, make_user, chile):
+    _, email = make_user(Role.committee)
+    result = cli("users", "edit", email, "--no-plans")
+    assert_one_line_error(result)
+    assert plans_of(app, email) == ["PE-2021"]
+    assert updated_events(app) == []
+
+
+def test_edit_with_an_ambiguous_institution_is_one_line_error(app, cli, make_user, chile):
+    _, email = make_user(Role.reporter, email="marina@example.org", institution="PE:MGP")
+    result = cli("users", "edit", email, "--institution", "MINDEF")
+    assert_one_line_error(result)
+    assert institution_of(app, email) == "PE:MGP"
+
+
+def test_edit_unknown_email_is_one_line_error(app, cli, peru):
+    result = cli("users", "edit", "nobody@example.org", "--name", "X")
+    assert_one_line_error(result)
+    assert "nobody@example.org" in result.output
+
+
+def test_edit_with_contradicting_options_is_one_line_error(app, cli, make_user, chile):
+    _, email = make_user(Role.viewer)
+    assert_one_line_error(cli("users", "edit", email, "--plan", "CL-2023", "--no-plans"))
+    assert plans_of(app, email) == []

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.db import Base, Timestamp, intpk
@@ -29,6 +30,16 @@ class AuditEvent(Base):
     @property
     def details_dict(self) -> dict[str, Any]:
         return json.loads(self.details or "{}")
+
+    @property
+    def shown_actor(self) -> str:
+        """Who did it, as the audit-log page shows it: the account's e-mail, or "command line" for what a server
+        operator did without naming an account (`tracker users create`, `tracker plan import` without --as)."""
+        if self.actor_email:
+            return self.actor_email
+        if self.address == "cli" or self.details_dict.get("via") == "command line":
+            return str(_l("command line"))
+        return "—"
 
 
 def record(

@@ -99,10 +99,30 @@ plan_group = click.Group("plan", help="List, import and export plans.")
 
 @plan_group.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as", "operator_email", metavar="EMAIL",
+              help="The account doing the import, named in the audit log and the target history "
+                   "(default: recorded as done from the command line).")
 @with_appcontext
-def plan_import(path: Path) -> None:
-    """Import (or update) a plan from a plan file in the seed format."""
-    _import_file(path)
+def plan_import(path: Path, operator_email: str | None) -> None:
+    """Import (or update) a plan from a plan file in the seed format; the import is audit-logged.
+
+    \b
+    Example:
+      tracker plan import seed/peru-2021.yaml --as admin@mindef.gob.pe
+    """
+    _import_file(path, _operator(operator_email) if operator_email else None)
+
+
+def _operator(email: str):
+    """The active account named by --as; a one-line error otherwise (before anything is imported)."""
+    from tracker.auth.services import find_user
+
+    user = find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"--as: no account has the e-mail {email!r} (see `tracker users list`)")
+    if not user.active:
+        raise click.ClickException(f"--as: the account {user.email} is deactivated")
+    return user
 
 
 @plan_group.command("export")
@@ -141,7 +161,9 @@ def plan_list() -> None:
         click.echo(f"{p.code}\t{p.country.iso_code}\tv{p.version}\t{p.adoption_year or ''}\t{years}\t{p.title_en or p.title_es}")
 
 
-def _import_file(path: Path) -> None:
+def _import_file(path: Path, operator=None) -> None:
+    """Import a plan file and write the audit event; `operator` is the account given with --as, if any."""
+    from tracker import audit
     from tracker.plan.loader import PlanFileError, PlanImportRefused, import_plan, read_plan_file
 
     try:
@@ -149,10 +171,12 @@ def _import_file(path: Path) -> None:
     except PlanFileError as exc:
         raise click.ClickException(exc.one_line()) from None
     try:
-        result = import_plan(db.session, parsed)
+        result = import_plan(db.session, parsed, operator=operator.email if operator else None)
     except PlanImportRefused as exc:
         db.session.rollback()
         raise click.ClickException(f"{path}: {exc}") from None
+    audit.record(db.session, "plan.imported", actor=operator, via="command line", plan=result.plan_code,
+                 file=path.name, created=result.created, updated=result.updated)
     db.session.commit()
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
     click.echo(f"Plan {result.plan_code}: {counts}; {result.created} rows created, {result.updated} updated.")

@@ -24,6 +24,36 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A moment in time, stored in UTC and read back aware (tzinfo=UTC) on every database.
+
+    PostgreSQL keeps the zone (timestamptz) but answers in the connection's zone; SQLite keeps none and
+    answers naive. Both come back here as UTC, so comparisons with `utcnow()` and the conversion into a
+    country's time zone are right everywhere. A naive value is refused: its zone would be a guess.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"UTCDateTime needs a datetime, not {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given for a UTC timestamp: give it a time zone")
+        value = value.astimezone(timezone.utc)
+        # SQLite writes the wall time only; in UTC, so the stored text sorts and compares as moments do.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)  # SQLite: stored in UTC by process_bind_param
+        return value.astimezone(timezone.utc)
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -33,7 +63,7 @@ intpk = Annotated[int, mapped_column(primary_key=True)]
 Code = Annotated[str, mapped_column(sa.String(40))]
 ShortText = Annotated[str, mapped_column(sa.String(255))]
 LongText = Annotated[str, mapped_column(sa.Text)]
-Timestamp = Annotated[datetime, mapped_column(sa.DateTime(timezone=True), default=utcnow)]
+Timestamp = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str, **kwargs: Any) -> Any:

@@ -43,7 +43,8 @@ def demo_accounts() -> None:
     db.session.commit()
     click.echo(f"Demo accounts ({created} new), password for all: {DEMO_PASSWORD}")
     for email, _name, role, institution in DEMO_ACCOUNTS:
-        click.echo(f"  {email:28} {role.value:10} {institution or ''}")
+        plans = " ".join(DEMO_PLANS.get(role, ()))
+        click.echo(f"  {email:28} {role.value:10} {institution or '':16} {plans}".rstrip())
 
 
 @demo_group.command("entries")

@@ -45,6 +45,13 @@ def select_language() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def select_timezone() -> str | None:
+    """Dates and times are shown in the request's plan's country time zone (set by use_plan); elsewhere in
+    BABEL_DEFAULT_TIMEZONE (None lets Flask-Babel use it)."""
+    plan = getattr(g, "plan", None) if has_request_context() else None
+    return getattr(getattr(plan, "country", None), "timezone", None) or None
+
+
 def current_language() -> str:
     """The two-letter language of the current locale (es or en)."""
     return str(get_locale() or "es").split("_")[0]
@@ -110,7 +117,7 @@ def init_app(app: Flask) -> None:
     from tracker.forms import field_label
     from tracker.labels import entry_field, event_label, label, label_stage
 
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals.update(
         label=label,
         label_stage=label_stage,

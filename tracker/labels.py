@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
 
 from tracker.auth.models import Role
 from tracker.budget.models import BudgetStage
+from tracker.budget.profiles import PE_MEF, profile_of
 from tracker.plan import models as m
 from tracker.progress.models import ActionStatus, CycleState, EntryKind, EntryState
 from tracker.status import Performance
@@ -47,7 +50,7 @@ _PAIRS: list[tuple[enum.Enum, object]] = [
     (m.PillarKind.relief_recovery, _l("Relief and Recovery")),
     (m.PillarKind.other, _l("Other")),
     (Role.reporter, _l("Reporter")),
-    (Role.committee, _l("Gender Equality Committee")),
+    (Role.committee, _l("Monitoring committee (reviews its plans)")),
     (Role.viewer, _l("Viewer")),
     (Role.admin, _l("Administrator")),
     (ActionStatus.not_started, _l("Not started")),
@@ -65,10 +68,8 @@ _PAIRS: list[tuple[enum.Enum, object]] = [
     (EntryKind.indicator, _l("Indicator")),
     (EntryKind.action, _l("Action")),
     (EntryKind.budget, _l("Budget item")),
-    (BudgetStage.included_pia, _l("Included in opening budget (PIA)")),
-    (BudgetStage.added_pim, _l("Added during the year (PIM)")),
-    (BudgetStage.not_included, _l("Not included")),
-    (BudgetStage.not_applicable, _l("Not applicable")),
+    # Budget stages without a plan at hand use Peru's words; pages and reports use their plan's profile.
+    *PE_MEF.stages.items(),
     (m.Verification.verbatim, _l("Verbatim")),
     (m.Verification.summary, _l("Summary")),
     (m.Verification.derived, _l("Derived")),
@@ -103,7 +104,7 @@ EVENT_LABELS = {
     "return": _l("Returned with a note"),
     "reopen": _l("Reopened"),
     "reminder": _l("Reminder: items still to report"),
-    "committee_role_granted": _l("New member of the Gender Equality Committee"),
+    "committee_role_granted": _l("New member of the monitoring committee"),
     "committee_password_reset": _l("A committee member's password was reset"),
 }
 
@@ -113,9 +114,9 @@ def event_label(event: str) -> str:
     return str(EVENT_LABELS.get(event, event))
 
 
-def label_stage(value: str) -> str:
-    """The label of a budget stage given by value (compliance tables carry plain strings)."""
-    return label(BudgetStage(value))
+def label_stage(value: str, plan=None) -> str:
+    """The label of a budget stage given by value, in the words of the plan's budget profile (Peru's without a plan)."""
+    return profile_of(plan).stage_label(value) if plan is not None else label(BudgetStage(value))
 
 
 ENTRY_FIELD_LABELS = {
@@ -133,36 +134,44 @@ ENTRY_FIELD_LABELS = {
     "challenges": _l("Challenges"),
     "next_steps": _l("Next steps"),
     "stage": _l("Budget clause"),
-    "pliego": _l("Pliego"),
-    "unidad_ejecutora": _l("Executing unit (unidad ejecutora)"),
-    "meta_presupuestal": _l("Budget goal (meta presupuestal)"),
-    "product_activity": _l("Product or activity"),
-    "expense_category": _l("Expense category"),
-    "funding_source": _l("Funding source"),
-    "pia": _l("PIA (opening budget), S/"),
-    "pim": _l("PIM (modified budget), S/"),
-    "certificado": _l("Certified, S/"),
-    "compromiso_anual": _l("Annual commitment, S/"),
-    "devengado": _l("Accrued (devengado), S/"),
-    "girado": _l("Paid (girado), S/"),
     "figures_as_of": _l("Figures as of"),
     "actions": _l("Actions it finances"),
     "external_support": _l("External support"),
 }
 
 
-def entry_field(name: str, value) -> tuple[str, str]:
-    """A stored entry field (from its history) as a translated (label, value) pair."""
+@pass_context
+def entry_field(context, name: str, value) -> tuple[str, str]:
+    """entry_field_of for templates: the plan is the page's `plan`."""
+    return entry_field_of(name, value, context.get("plan"))
+
+
+def entry_field_of(name: str, value, plan=None) -> tuple[str, str]:
+    """A stored entry field (from its history) as a translated (label, value) pair; budget figures are
+    named as the plan's budget profile names them, and amounts written in its currency."""
+    figure = profile_of(plan).figure(name) or PE_MEF.figure(name)  # PE_MEF: a figure the profile no longer has
     if value is None or value == "" or value == []:
         shown = "—"
     elif name == "action_status":
         shown = label(ActionStatus(value))
     elif name == "stage":
-        shown = label_stage(value)
+        shown = label_stage(value, plan)
     elif name == "value_bool":
         shown = str(_l("Yes") if value else _l("No"))
+    elif figure is not None and figure.amount:
+        shown = _amount(value, plan)
     elif isinstance(value, list):
         shown = ", ".join(str(v) for v in value)
     else:
         shown = str(value)
-    return str(ENTRY_FIELD_LABELS.get(name, name)), shown
+    text = figure.label if figure is not None else ENTRY_FIELD_LABELS.get(name, name)
+    return str(text), shown
+
+
+def _amount(value, plan) -> str:
+    from tracker.i18n import money
+
+    try:
+        return money(Decimal(str(value)), plan)
+    except InvalidOperation:
+        return str(value)

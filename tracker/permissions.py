@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable
 
+import sqlalchemy as sa
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
@@ -55,10 +56,18 @@ def visible_plan_ids(user: Any) -> frozenset[int] | None:
     if user.role == Role.committee:
         return user.reviewed_plan_ids
     if user.role == Role.reporter:
-        return None  # decided by country: see can_view_plan
+        # Never None ("every plan"): a caller filtering by these ids must not show reporters other countries' plans.
+        return _country_plan_ids(user.institution.country_id) if user.institution is not None else frozenset()
     if user.role == Role.viewer:
         return user.limited_to_plan_ids
     return None
+
+
+def _country_plan_ids(country_id: int) -> frozenset[int]:
+    from tracker.db import db
+    from tracker.plan.models import Plan
+
+    return frozenset(db.session.scalars(sa.select(Plan.id).filter_by(country_id=country_id)))
 
 
 def can_view_plan(user: Any, plan: Any) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Iterable
 
@@ -285,12 +285,11 @@ class Completeness:
         return self.assigned - self.submitted
 
 
-def completeness(
-    assigned: dict[int, int], entries: Iterable[EntryFact], deadline: date, tz: tzinfo | None = None
-) -> dict[int, Completeness]:
-    """Per institution: items assigned, submitted (or approved), approved, and submitted by the deadline.
+def completeness(assigned: dict[int, int], entries: Iterable[EntryFact], due: datetime) -> dict[int, Completeness]:
+    """Per institution: items assigned, submitted (or approved), approved, and submitted on time.
 
-    The deadline is a local date: submission times are compared in `tz` (the country's time zone).
+    `due` is the moment the deadline day ends in the plan's country (`deadline_end`); a submission is on
+    time strictly before it. Submission times are aware, so the comparison holds in any time zone.
     """
     out = {institution_id: Completeness(n) for institution_id, n in assigned.items()}
     for e in entries:
@@ -298,14 +297,17 @@ def completeness(
         if e.state in ("submitted", "approved"):
             row.submitted += 1
             row.approved += e.state == "approved"
-            row.on_time += bool(e.submitted_at and _local_date(e.submitted_at, tz) <= deadline)
+            row.on_time += bool(e.submitted_at and e.submitted_at < due)
     return out
 
 
-def _local_date(moment: datetime, tz: tzinfo | None) -> date:
-    if tz is None or moment.tzinfo is None:
-        return moment.date()
-    return moment.astimezone(tz).date()
+def deadline_end(deadline: date, zone: tzinfo) -> datetime:
+    """The moment a deadline day ends in a time zone, in UTC: the start of the next day there.
+
+    A day whose midnight a daylight-saving change skips (Chile moves 24:00 to 01:00) ends at the change.
+    """
+    next_day = datetime.combine(deadline + timedelta(days=1), time(0), tzinfo=zone)
+    return next_day.astimezone(timezone.utc)
 
 
 # -- sex-disaggregated data and UN parity -----------------------------------------------------------

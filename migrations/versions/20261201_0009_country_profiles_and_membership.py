@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], name=op.f('fk_monitoring_body_plan_id_plan'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_body')),
-    sa.UniqueConstraint('plan_id', 'code', name=op.f('uq_monitoring_body_plan_id'))
+    sa.UniqueConstraint('plan_id', 'code', name=op.f('uq_monitoring_body_plan_id_code'))
     )
     op.create_table('budget_binding',
     sa.Column('plan_id', sa.Integer(), nullable=False),

@@ -1,20 +1,24 @@
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from tracker.admin import services
-from tracker.admin.forms import AuditFilterForm, InstitutionForm
+from tracker.admin.forms import (BUDGET_PROFILE_LABELS, AdminNewUserForm, AdminUserForm, AuditFilterForm,
+                                 CountryProfileForm, InstitutionForm, PlanProfileForm)
 from tracker.auth import services as accounts
-from tracker.auth.forms import NewUserForm, ResetPasswordForm, UserForm
+from tracker.auth.forms import ResetPasswordForm
 from tracker.auth.models import Role, User
 from tracker.db import db
 from tracker.domain import ValidationFailed
-from tracker.i18n import localized
 from tracker.forms import EmptyForm, apply_errors, options
+from tracker.i18n import localized
 from tracker.permissions import can_manage_institutions, can_manage_users, can_view_audit_log, require
-from tracker.plan.models import Institution, InstitutionKind
+from tracker.plan.models import BudgetProfile, Country, Institution, InstitutionKind, Plan
+from tracker.plan.services import list_plans
 from tracker.urls import int_arg, parse_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,12 +31,56 @@ def _get_or_404(model, object_id: int):
     return obj
 
 
-def _institution_choices():
-    return options([("", _("— none —"))] + [(i.code, f"{i.code} · {localized(i, 'name')}") for i in services.list_institutions(db.session)])
+def _form_page(template: str, form, **kw):
+    """A form page; after a refused POST, with status 400 (the input and the errors are kept)."""
+    page = render_template(template, form=form, **kw)
+    return (page, 400) if request.method == "POST" else page
+
+
+def _grouped_institutions(value, skip: Institution | None = None) -> list[SelectChoice]:
+    """A select's institutions grouped by country, labelled "PE · MGP — name"; `value(institution)` is the option's value."""
+    choices = [SelectChoice("", _("— none —"))]
+    for i in services.list_institutions(db.session):
+        if i is not skip:
+            choices.append(SelectChoice(value(i), f"{i.country.iso_code} · {i.code} — {localized(i, 'name')}",
+                                        optgroup=str(localized(i.country, "name"))))
+    return choices
+
+
+def _institution_choices() -> list[SelectChoice]:
+    """An account's institution: the value is PE:MGP."""
+    return _grouped_institutions(accounts.institution_ref)
+
+
+def _plan_choices() -> list[SelectChoice]:
+    """The plans the admin sees, by code, each with its active monitoring body (whom a committee member joins)."""
+    choices = []
+    for plan in sorted(list_plans(db.session, current_user), key=lambda p: p.code):
+        body = services.active_body(plan)
+        body_name = localized(body, "name") if body else _("no monitoring body")
+        choices.append(SelectChoice(plan.code, f"{plan.code} · {localized(plan, 'title')} — {body_name}"))
+    return choices
+
+
+def _user_form(form_class, user: User | None = None):
+    """The user form with its choices; on a GET of an existing account, its current values."""
+    form = form_class(obj=user if request.method == "GET" else None)
+    form.institution.choices = _institution_choices()
+    form.plans.choices = _plan_choices()
+    if request.method == "GET" and user is not None:
+        _fill_user_form(form, user)
+    return form
+
+
+def _fill_user_form(form, user: User) -> None:
+    form.role.data = user.role.value
+    form.institution.data = accounts.institution_ref(user.institution) or ""
+    form.plans.data = accounts.user_plan_codes(user)
 
 
 def _user_input(form) -> accounts.UserInput:
-    return accounts.UserInput(form.email.data, form.name.data, Role(form.role.data), form.institution.data or None)
+    return accounts.UserInput(form.email.data, form.name.data, Role(form.role.data), form.institution.data or None,
+                              tuple(form.plans.data or ()))
 
 
 # -- users ------------------------------------------------------------------------------------
@@ -41,45 +89,43 @@ def _user_input(form) -> accounts.UserInput:
 @bp.get("/users")
 @require(can_manage_users)
 def users():
-    return render_template("admin/users.html", users=accounts.list_users(db.session), form=EmptyForm())
+    rows = accounts.list_users(db.session)
+    return render_template("admin/users.html", users=rows, plans=accounts.plan_codes_of(db.session, rows), form=EmptyForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @require(can_manage_users)
 def new_user():
-    form = NewUserForm()
-    form.institution.choices = _institution_choices()
+    form = _user_form(AdminNewUserForm)
     if form.validate_on_submit():
         try:
             user = accounts.create_user(db.session, _user_input(form), form.password.data, actor=current_user)
         except ValidationFailed as exc:
+            db.session.rollback()
             apply_errors(form, exc)
         else:
             db.session.commit()
             flash(_("User %(email)s created. They must change the password at first login.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None)
+    return _form_page("admin/user_form.html", form, user=None)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @require(can_manage_users)
 def edit_user(user_id: int):
     user = _get_or_404(User, user_id)
-    form = UserForm(obj=None if request.method == "POST" else user)
-    form.institution.choices = _institution_choices()
-    if request.method == "GET":
-        form.role.data = user.role.value
-        form.institution.data = user.institution.code if user.institution else ""
+    form = _user_form(AdminUserForm, user)
     if form.validate_on_submit():
         try:
             accounts.update_user(db.session, user, _user_input(form), actor=current_user)
         except ValidationFailed as exc:
+            db.session.rollback()
             apply_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Changes to %(email)s saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user, reset_form=ResetPasswordForm(), action_form=EmptyForm())
+    return _form_page("admin/user_form.html", form, user=user, reset_form=ResetPasswordForm(), action_form=EmptyForm())
 
 
 @bp.post("/users/<int:user_id>/active/<any(on, off):state>")
@@ -112,10 +158,10 @@ def reset_password(user_id: int):
             db.session.commit()
             flash(_("Password reset. %(email)s must change it at next login.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-    edit = UserForm(obj=user)
+    edit = AdminUserForm(formdata=None, obj=user)
     edit.institution.choices = _institution_choices()
-    edit.role.data = user.role.value
-    edit.institution.data = user.institution.code if user.institution else ""
+    edit.plans.choices = _plan_choices()
+    _fill_user_form(edit, user)
     return render_template("admin/user_form.html", form=edit, user=user, reset_form=form, action_form=EmptyForm()), 400
 
 
@@ -124,13 +170,15 @@ def reset_password(user_id: int):
 
 def _institution_form(institution: Institution | None) -> InstitutionForm:
     form = InstitutionForm(obj=institution if request.method == "GET" else None)
-    form.country.choices = options((str(c.id), str(localized(c, "name"))) for c in services.list_countries(db.session))
-    others = [i for i in services.list_institutions(db.session) if i is not institution]
-    form.parent.choices = options([("", _("— none —"))] + [(str(i.id), f"{i.code} · {localized(i, 'name')}") for i in others])
+    countries = services.list_countries(db.session)
+    form.country.choices = options((str(c.id), f"{c.iso_code} · {localized(c, 'name')}") for c in countries)
+    form.parent.choices = _grouped_institutions(lambda i: str(i.id), skip=institution)
     if request.method == "GET" and institution is not None:
         form.kind.data = institution.kind.value
         form.country.data = str(institution.country_id)
         form.parent.data = str(institution.parent_id or "")
+    elif request.method == "GET":
+        form.country.data = request.args.get("country", "")  # "New institution" of a country's list
     return form
 
 
@@ -162,7 +210,7 @@ def _save_institution(form: InstitutionForm, institution: Institution | None):
 @bp.get("/institutions")
 @require(can_manage_institutions)
 def institutions():
-    return render_template("admin/institutions.html", institutions=services.list_institutions(db.session))
+    return render_template("admin/institutions.html", countries=services.institutions_by_country(db.session))
 
 
 @bp.route("/institutions/new", methods=["GET", "POST"])
@@ -186,6 +234,78 @@ def edit_institution(institution_id: int):
         if done:
             return done
     return render_template("admin/institution_form.html", form=form, institution=institution)
+
+
+# -- countries and plans' profiles ------------------------------------------------------------
+
+
+@bp.get("/countries")
+@require(can_manage_institutions)
+def countries():
+    return render_template("admin/countries.html", countries=services.countries_with_plans(db.session),
+                           active_body=services.active_body, budget_label=_budget_label)
+
+
+def _budget_label(plan: Plan) -> str:
+    return BUDGET_PROFILE_LABELS[plan.profile.budget_profile if plan.profile else BudgetProfile.generic]
+
+
+@bp.route("/countries/<int:country_id>", methods=["GET", "POST"])
+@require(can_manage_institutions)
+def edit_country(country_id: int):
+    country = _get_or_404(Country, country_id)
+    form = CountryProfileForm(obj=country if request.method == "GET" else None)
+    if form.validate_on_submit():
+        data = services.CountryProfileInput(form.timezone.data, form.currency.data or "", form.locale.data)
+        try:
+            services.save_country_profile(db.session, country, data, current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Profile of %(country)s saved.", country=localized(country, "name")), "success")
+            return redirect(url_for("admin.countries"))
+    return _form_page("admin/country_form.html", form, country=country)
+
+
+def _plan_or_404(code: str) -> Plan:
+    plan = db.session.scalars(sa.select(Plan).filter_by(code=code)).one_or_none()
+    if plan is None:
+        abort(404)
+    return plan
+
+
+def _plan_profile_form(plan: Plan) -> PlanProfileForm:
+    form = PlanProfileForm()
+    body = services.active_body(plan)
+    if body is not None:
+        del form.body_code  # the active body keeps its code: members and history hang on it
+    if request.method == "GET":
+        form.budget_profile.data = (plan.profile.budget_profile if plan.profile else BudgetProfile.generic).value
+        form.body_name_es.data, form.body_name_en.data = (body.name_es, body.name_en) if body else ("", "")
+    return form
+
+
+@bp.route("/plans/<code>/profile", methods=["GET", "POST"])
+@require(can_manage_institutions)
+def edit_plan_profile(code: str):
+    plan = _plan_or_404(code)
+    form = _plan_profile_form(plan)
+    if form.validate_on_submit():
+        data = services.PlanProfileInput(BudgetProfile(form.budget_profile.data),
+                                         form.body_code.data if "body_code" in form else "",
+                                         form.body_name_es.data, form.body_name_en.data)
+        try:
+            services.save_plan_profile(db.session, plan, data, current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Profile of plan %(code)s saved.", code=plan.code), "success")
+            return redirect(url_for("admin.countries"))
+    return _form_page("admin/plan_profile_form.html", form, plan=plan, body=services.active_body(plan))
 
 
 # -- audit log --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, ShortText, Timestamp, enum_column, intpk
+from tracker.db import Base, ShortText, Timestamp, UTCDateTime, enum_column, intpk
 from tracker.plan.models import Institution, MonitoringBody
 
 
@@ -33,8 +33,8 @@ class User(UserMixin, Base):
     must_change_password: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str | None] = mapped_column(sa.String(5))
     created_at: Mapped[Timestamp]
-    password_changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Changes when the password changes or the account is deactivated: old sessions stop working.
     session_token: Mapped[str] = mapped_column(sa.String(64))
 
@@ -86,7 +86,7 @@ class TotpCredential(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     secret: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[Timestamp]
-    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The time step of the last accepted code: the same code (or an older one) is never accepted twice.
     last_counter: Mapped[int | None]
 
@@ -113,7 +113,7 @@ class UserSession(Base):
     token_hash: Mapped[str] = mapped_column(sa.String(64), index=True, unique=True)
     created_at: Mapped[Timestamp]
     last_seen_at: Mapped[Timestamp]
-    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_reason: Mapped[SessionEnd | None] = enum_column(SessionEnd, "session_end")
     address: Mapped[str] = mapped_column(sa.String(64), default="")
     user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
@@ -134,7 +134,7 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[Timestamp]
-    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.UniqueConstraint("user_id", "code_hash"),)
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
-from tracker.auth.models import Role, User
+from tracker.auth.models import BodyMember, Role, User
 from tracker.db import utcnow
 from tracker.labels import label
 from tracker.progress.models import Notification
@@ -24,8 +24,12 @@ COMMITTEE_PASSWORD_RESET = "committee_password_reset"
 
 
 def _committee(session: Session, besides: User) -> list[User]:
-    """The active committee members other than `besides` (a new member is not told of their own arrival)."""
-    query = sa.select(User).filter_by(role=Role.committee, active=True).where(User.id != besides.id).order_by(User.id)
+    """The active committee members who sit with `besides` on a monitoring body (of any plan it reviews), other
+    than `besides` itself (a new member is not told of their own arrival); another country's committee is not told."""
+    bodies = sa.select(BodyMember.body_id).where(BodyMember.user_id == besides.id)
+    fellows = sa.select(BodyMember.user_id).where(BodyMember.body_id.in_(bodies))
+    query = (sa.select(User).filter_by(role=Role.committee, active=True)
+             .where(User.id != besides.id, User.id.in_(fellows)).order_by(User.id))
     return list(session.scalars(query))
 
 
@@ -36,7 +40,7 @@ def _who(actor: User | None) -> str:
 def committee_role_granted(session: Session, user: User, actor: User | None) -> None:
     """Tell every other committee member, in the app and by e-mail, that `user` can now review."""
     _tell_committee(session, COMMITTEE_ROLE_GRANTED, user, actor, lambda: (
-        _("%(user)s was given the Gender Equality Committee role", user=user.email),
+        _("%(user)s was given the committee role", user=user.email),
         _("%(user)s (%(email)s) can now review and approve every institution's entries. On %(when)s, "
           "%(actor)s gave the role.", user=user.name, email=user.email, actor=_who(actor), when=format_datetime(utcnow())),
     ))
@@ -98,4 +102,4 @@ def role_changed(session: Session, user: User, before: Role, actor: User | None)
 
 
 def _if_unexpected() -> str:
-    return _("If you did not expect this, tell your administrator and the Gender Equality Committee at once.")
+    return _("If you did not expect this, tell your administrator and your committee at once.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from tracker import audit
 from tracker.auth import notices, throttle
@@ -16,7 +16,7 @@ from tracker.auth.models import BodyMember, Role, User, ViewerPlan
 from tracker.auth.passwords import burn_verification, hash_password, password_problems, verify_password
 from tracker.db import utcnow
 from tracker.domain import ValidationFailed
-from tracker.plan.models import Country, Institution, Plan
+from tracker.plan.models import Country, Institution, MonitoringBody, Plan
 
 
 class LoginRefused(Exception):
@@ -89,7 +89,7 @@ class UserInput:
 def find_institution(session: Session, ref: str) -> Institution | None:
     """An institution by "COUNTRY:CODE" (PE:MGP), or by its code alone when only one country has it.
     Raises ValidationFailed when the code alone is ambiguous."""
-    country, _, code = ref.strip().upper().rpartition(":")
+    country, _, code = (part.strip() for part in ref.strip().upper().rpartition(":"))
     query = sa.select(Institution).join(Country).where(Institution.code == code)
     if country:
         query = query.where(Country.iso_code == country)
@@ -113,26 +113,38 @@ def _institution(session: Session, role: Role, code: str | None) -> Institution 
 
 
 def _plans(session: Session, data: UserInput) -> list[Plan]:
-    """The plans named for a committee member (at least one) or a viewer (none: every plan)."""
+    """The plans named for a committee member (at least one, each with an active monitoring body) or a viewer
+    (none: every plan). Reporters (their institution's country) and admins (every plan) take none."""
     codes = sorted({c.strip() for c in data.plan_codes if c.strip()})
-    plans = list(session.scalars(sa.select(Plan).where(Plan.code.in_(codes)).options(selectinload(Plan.bodies))))
+    if codes and data.role not in (Role.committee, Role.viewer):
+        raise ValidationFailed([("plans", str(_l("Only committee members and viewers are tied to plans: "
+                                                 "choose none for this role.")))])
+    plans = list(session.scalars(sa.select(Plan).where(Plan.code.in_(codes)).options(selectinload(Plan.bodies))
+                                 .order_by(Plan.code)))
     unknown = sorted(set(codes) - {p.code for p in plans})
     if unknown:
         raise ValidationFailed([("plans", str(_l("Unknown plan %(code)s.", code=", ".join(unknown))))])
     if data.role == Role.committee and not plans:
         raise ValidationFailed([("plans", str(_l("A committee member must sit on the monitoring body of at least one plan.")))])
     for plan in plans:
-        if data.role == Role.committee and not any(b.active for b in plan.bodies):
+        if data.role == Role.committee and active_body(plan) is None:
             raise ValidationFailed([("plans", str(_l("Plan %(code)s has no monitoring body: name one in its plan file.",
                                                      code=plan.code)))])
-    return plans if data.role in (Role.committee, Role.viewer) else []
+    return plans
+
+
+def active_body(plan: Plan) -> MonitoringBody | None:
+    """The body that reviews the plan now (an import or an admin makes one active; older ones keep their members)."""
+    return next((b for b in sorted(plan.bodies, key=lambda b: b.position) if b.active), None)
 
 
 def _set_plans(session: Session, user: User, role: Role, plans: list[Plan]) -> None:
-    """Committee: a member of each plan's active body (memberships of other plans end). Viewer: limited to the plans."""
-    wanted_bodies = {next(b for b in p.bodies if b.active).id for p in plans} if role == Role.committee else set()
-    user.memberships[:] = [m for m in user.memberships if m.body_id in wanted_bodies or not m.body.active]
-    if role != Role.committee:
+    """Committee: a member of each plan's active body; its memberships of other active bodies end, those of
+    former (inactive) bodies stay as history. Viewer: limited to the plans. Other roles: no plans at all."""
+    wanted_bodies = {active_body(p).id for p in plans} if role == Role.committee else set()
+    if role == Role.committee:
+        user.memberships[:] = [m for m in user.memberships if m.body_id in wanted_bodies or not m.body.active]
+    else:
         user.memberships[:] = []
     have = {m.body_id for m in user.memberships}
     for body_id in sorted(wanted_bodies - have):
@@ -145,13 +157,33 @@ def _set_plans(session: Session, user: User, role: Role, plans: list[Plan]) -> N
     session.expire(user, ["memberships", "viewer_plans"])
 
 
+def plan_codes_of(session: Session, users: list[User]) -> dict[int, list[str]]:
+    """Each account's plans (by user id), in two queries: a committee member's (the plans of the active bodies it
+    sits on), a viewer's limits (empty: every plan); reporters and admins have none."""
+    ids = [u.id for u in users]
+    if not ids:
+        return {}
+    found: dict[int, set[str]] = {i: set() for i in ids}
+    members = (sa.select(BodyMember.user_id, Plan.code).join(MonitoringBody, BodyMember.body_id == MonitoringBody.id)
+               .join(Plan, MonitoringBody.plan_id == Plan.id)
+               .where(BodyMember.user_id.in_(ids), MonitoringBody.active.is_(True)))
+    viewers = sa.select(ViewerPlan.user_id, Plan.code).join(Plan, ViewerPlan.plan_id == Plan.id).where(ViewerPlan.user_id.in_(ids))
+    roles = {u.id: u.role for u in users}
+    for query, role in ((members, Role.committee), (viewers, Role.viewer)):
+        for user_id, code in session.execute(query):
+            if roles[user_id] == role:
+                found[user_id].add(code)
+    return {user_id: sorted(codes) for user_id, codes in found.items()}
+
+
 def user_plan_codes(user: User) -> list[str]:
-    """The plans an account is tied to: a committee member's (active bodies), a viewer's limits."""
-    if user.role == Role.committee:
-        return sorted({m.body.plan.code for m in user.memberships if m.body.active})
-    if user.role == Role.viewer:
-        return sorted(v.plan.code for v in user.viewer_plans)
-    return []
+    """The plans an account is tied to (see plan_codes_of)."""
+    return plan_codes_of(object_session(user), [user])[user.id]
+
+
+def institution_ref(institution: Institution | None) -> str | None:
+    """How an account's institution is written in the CLI, the forms and the audit log: PE:MGP."""
+    return f"{institution.country.iso_code}:{institution.code}" if institution else None
 
 
 def _valid_email(session: Session, email: str, user_id: int | None = None) -> str:
@@ -209,23 +241,19 @@ def create_user(session: Session, data: UserInput, password: str, actor: User | 
     session.flush()
     _set_plans(session, user, data.role, plans)
     audit.record(session, "user.created", actor=actor, target=user, email=email, role=data.role.value,
-                 institution=_institution_ref(institution), plans=[p.code for p in plans])
+                 institution=institution_ref(institution), plans=[p.code for p in plans])
     if user.role == Role.committee:
-        _committee_role_granted(session, user, actor)
+        _committee_role_granted(session, user, actor, [p.code for p in plans])
     return user
 
 
-def _committee_role_granted(session: Session, user: User, actor: User | None) -> None:
-    audit.record(session, "user.committee_role_granted", actor=actor, target=user, email=user.email)
+def _committee_role_granted(session: Session, user: User, actor: User | None, plans: list[str]) -> None:
+    audit.record(session, "user.committee_role_granted", actor=actor, target=user, email=user.email, plans=plans)
     notices.committee_role_granted(session, user, actor)
 
 
-def _institution_ref(institution: Institution | None) -> str | None:
-    return f"{institution.country.iso_code}:{institution.code}" if institution else None
-
-
 def update_user(session: Session, user: User, data: UserInput, actor: User) -> User:
-    """Change a user's e-mail, name, role and institution; logs what changed."""
+    """Change a user's e-mail, name, role, institution and plans (see UserInput); logs what changed, old → new."""
     if actor is not None and actor.id == user.id and user.role == Role.admin and data.role != Role.admin:
         # Like deactivating oneself: the last admin could lock everyone out of the admin pages.
         raise ValidationFailed([("role", str(_l("You cannot remove your own administrator role.")))])
@@ -233,18 +261,20 @@ def update_user(session: Session, user: User, data: UserInput, actor: User) -> U
     institution = _institution(session, data.role, data.institution_code)
     plans = _plans(session, data)
     before = {"email": user.email, "name": user.name, "role": user.role.value,
-              "institution": _institution_ref(user.institution), "plans": user_plan_codes(user)}
+              "institution": institution_ref(user.institution), "plans": user_plan_codes(user)}
     user.email, user.name, user.role, user.institution = email, data.name.strip() or user.name, data.role, institution
     _set_plans(session, user, data.role, plans)
     after = {"email": user.email, "name": user.name, "role": user.role.value,
-             "institution": _institution_ref(institution), "plans": user_plan_codes(user)}
+             "institution": institution_ref(institution), "plans": user_plan_codes(user)}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
         audit.record(session, "user.updated", actor=actor, target=user, changes=changes)
     if "role" in changes:
         notices.role_changed(session, user, Role(before["role"]), actor)
-        if user.role == Role.committee:
-            _committee_role_granted(session, user, actor)
+    # A member who joins another plan's body is a new reviewer there: that body hears of it as of a new member.
+    joined = sorted(set(after["plans"]) - set(before["plans"]))
+    if user.role == Role.committee and ("role" in changes or joined):
+        _committee_role_granted(session, user, actor, joined)
     session.flush()
     return user
 
@@ -294,6 +324,6 @@ def save_language_preference(session: Session, user: User | None, language: str)
 
 
 def list_users(session: Session) -> list[User]:
-    from sqlalchemy.orm import joinedload
-
-    return list(session.scalars(sa.select(User).options(joinedload(User.institution)).order_by(User.role, User.email)))
+    """Every account, with its institution and the institution's country (see plan_codes_of for the plans)."""
+    query = sa.select(User).options(joinedload(User.institution).joinedload(Institution.country))
+    return list(session.scalars(query.order_by(User.role, User.email)))

@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g
@@ -30,11 +30,6 @@ _KEEP_KEY = "keep_user_session_id"  # Session.info: the record a credential chan
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives timestamps back without their zone; they are stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def start_session(session: Session, user: User, address: str, user_agent: str) -> str:
@@ -79,7 +74,7 @@ def _end_or_touch(record: UserSession, over: SessionEnd | None, now: datetime) -
     if over is not None:
         end_session(record, over, now)
         return True
-    if now - _aware(record.last_seen_at) >= TOUCH_EVERY:
+    if now - record.last_seen_at >= TOUCH_EVERY:
         record.last_seen_at = now
         return True
     return False
@@ -103,9 +98,9 @@ def _belongs(record: UserSession, user_id: int, account_token: str) -> bool:
 def lifetime_over(record: UserSession, now: datetime) -> SessionEnd | None:
     """Why the record can no longer be used (too old, or unused too long), or None while it can."""
     config = current_app.config
-    if now - _aware(record.created_at) > config["SESSION_ABSOLUTE_LIFETIME"]:
+    if now - record.created_at > config["SESSION_ABSOLUTE_LIFETIME"]:
         return SessionEnd.expired
-    if now - _aware(record.last_seen_at) > config["PERMANENT_SESSION_LIFETIME"]:
+    if now - record.last_seen_at > config["PERMANENT_SESSION_LIFETIME"]:
         return SessionEnd.idle
     return None
 
@@ -207,6 +202,6 @@ def describe_agent(agent: str) -> str | None:
 def session_rows(session: Session, user: User) -> list[SessionRow]:
     """The account page's list: open sessions, "this session" marked."""
     current = current_session()
-    return [SessionRow(_aware(r.created_at), _aware(r.last_seen_at), r.address, describe_agent(r.user_agent),
+    return [SessionRow(r.created_at, r.last_seen_at, r.address, describe_agent(r.user_agent),
                        r.user_agent, current is not None and r.id == current.id)
             for r in open_sessions(session, user)]

@@ -1,1 +1,2 @@
-"""Budget-item compliance: each institution's annual budget item for its NAP activities (Peru's budget clause)."""
+"""Budget-item compliance: each bound institution's annual budget item for its NAP activities (the plan's budget
+clause), classified by the plan's budget profile (tracker.budget.profiles)."""

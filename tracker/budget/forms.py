@@ -18,14 +18,22 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from tracker.budget.models import BudgetStage
+from tracker.budget import profiles
+from tracker.budget.profiles import Figure
 from tracker.progress.forms import new_request_key
 from tracker.forms import options
-from tracker.labels import choices
 
 
 def _amount(label):
     return DecimalField(label, validators=[Optional()], places=2, render_kw={"inputmode": "decimal"})
+
+
+def _figure_field(figure: Figure, plan):
+    """The form field of one of the profile's figures, labelled as the profile says (amounts with the currency)."""
+    text = profiles.label(figure, plan)
+    if figure.amount:
+        return _amount(text)
+    return StringField(text, validators=[Length(max=figure.max_length)], description=figure.hint or "")
 
 
 class SupportForm(Form):
@@ -36,27 +44,27 @@ class SupportForm(Form):
 
 
 class BudgetForm(FlaskForm):
+    """The fields every profile has; budget_form_class adds the profile's own."""
+
     version = HiddenField()
     request_key = HiddenField(default=new_request_key, validators=[Length(max=64)])
-    stage = SelectField(_l("Is the item in the institution's budget?"), choices=options([("", _l("— choose —")), *choices(BudgetStage)]))
-    pliego = StringField(_l("Pliego"), validators=[Length(max=20)], description=_l("e.g. 026 (Ministry of Defense)"))
-    unidad_ejecutora = StringField(_l("Executing unit (unidad ejecutora)"), validators=[Length(max=20)])
-    meta_presupuestal = StringField(_l("Budget goal (meta presupuestal)"), validators=[Length(max=20)])
-    product_activity = StringField(_l("Product or activity"), validators=[Length(max=255)])
-    expense_category = StringField(_l("Expense category"), validators=[Length(max=120)])
-    funding_source = StringField(_l("Funding source"), validators=[Length(max=120)])
-    pia = _amount(_l("PIA (opening budget), S/"))
-    pim = _amount(_l("PIM (modified budget), S/"))
-    certificado = _amount(_l("Certified, S/"))
-    compromiso_anual = _amount(_l("Annual commitment, S/"))
-    devengado = _amount(_l("Accrued (devengado), S/"))
-    girado = _amount(_l("Paid (girado), S/"))
+    stage = SelectField(_l("Is the item in the institution's budget?"), choices=[])
     figures_as_of = DateField(_l("Figures as of"), validators=[Optional()])
     actions = SelectMultipleField(_l("Actions it finances"), choices=[], validate_choice=False)
     external_support = FieldList(FormField(SupportForm), label=_l("External support"), min_entries=3, max_entries=20)
-    evidence = MultipleFileField(_l("Evidence (budget resolution or a screenshot of the spending portal)"))
+    evidence = MultipleFileField(_l("Evidence"))
     save = SubmitField(_l("Save draft"))
     send = SubmitField(_l("Save and submit"))
+
+
+def budget_form_class(plan) -> type[BudgetForm]:
+    """The budget item form of the plan's profile: its figures, labels, stage words and evidence hint."""
+    profile = profiles.profile_of(plan)
+    fields = {figure.name: _figure_field(figure, plan) for figure in profile.figures}
+    fields["stage"] = SelectField(_l("Is the item in the institution's budget?"),
+                                  choices=options([("", _l("— choose —")), *profile.stage_choices()]))
+    fields["evidence"] = MultipleFileField(profile.evidence_label)
+    return type("BudgetForm_" + profile.key.value, (BudgetForm,), fields)
 
 
 class CsvImportForm(FlaskForm):

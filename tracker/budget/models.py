@@ -30,7 +30,10 @@ BUDGET_FIELDS = ("stage", *LINE_FIELDS, *AMOUNTS, "figures_as_of", "actions", "e
 
 
 class BudgetItem(Base):
-    """One institution's budget item for its NAP activities in one fiscal year, in soles (PEN)."""
+    """One institution's budget item for its NAP activities in one fiscal year, in the plan's currency.
+
+    The columns are those of Peru's classification; other profiles store their figures in some of them
+    (tracker.budget.profiles: a budget line in product_activity, allocated in pim, executed in devengado)."""
 
     __tablename__ = "budget_item"
 
@@ -74,9 +77,14 @@ class BudgetItem(Base):
         return None if self.pim is None or self.devengado is None else self.pim - self.devengado
 
     def snapshot(self) -> dict[str, Any]:
+        """The item's fields as JSON-ready values: those of the plan's budget profile only, so that a
+        generic item's history does not list Peru's pliego or PIA."""
+        from tracker.budget.profiles import profile_of
+
+        used = profile_of(self.entry.cycle.plan).field_names
         out: dict[str, Any] = {"stage": self.stage.value if self.stage else None}
-        out |= {name: getattr(self, name) for name in LINE_FIELDS}
-        out |= {name: None if getattr(self, name) is None else str(getattr(self, name)) for name in AMOUNTS}
+        out |= {name: getattr(self, name) for name in LINE_FIELDS if name in used}
+        out |= {name: None if getattr(self, name) is None else str(getattr(self, name)) for name in AMOUNTS if name in used}
         out["figures_as_of"] = self.figures_as_of.isoformat() if self.figures_as_of else None
         out["actions"] = sorted(link.action.code for link in self.financed_actions)
         out["external_support"] = [f"{s.donor}: {s.amount} {s.currency}" for s in self.external_support]

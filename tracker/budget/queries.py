@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import status as st
 from tracker.budget.models import AMOUNTS, BudgetItem
-from tracker.budget.services import implementing_institutions
+from tracker.budget.services import clause_institutions
 from tracker.plan.models import Institution, Plan
 from tracker.progress.models import Entry, EntryKind, ReportingCycle
 
@@ -68,17 +68,20 @@ def facts(pairs: list[tuple[Entry, int]]) -> list[st.BudgetFact]:
 
 
 def compliance_table(session: Session, plan: Plan, year: int, include_pending: bool = False) -> ComplianceTable:
-    """Every implementing institution with its budget item for the year, the compliance share and totals.
+    """Every institution the budget clause binds with its budget item for the year, the compliance share and totals.
 
-    Approved items count; with `include_pending` (provisional reports) submitted ones count too.
+    The denominator is the institutions the plan's clause names, else every institution with assigned
+    items. Approved items count; with `include_pending` (provisional reports) submitted ones count too.
     """
     counted = frozenset({"approved", "submitted"} if include_pending else {"approved"})
-    institutions = implementing_institutions(session, plan)
+    institutions = clause_institutions(session, plan)
     pairs = budget_entries(session, plan, year)
     result = st.budget_compliance([i.id for i in institutions], facts(pairs), counted)
     by_institution = {e.institution_id: e for e, _ in pairs}
     rows = [ComplianceRow(i, by_institution.get(i.id), result.by_institution[i.id]) for i in institutions]
-    return ComplianceTable(year, rows, result, _totals(e for e, _ in pairs if e.state.value in counted), counted)
+    bound = {i.id for i in institutions}  # an item of an institution the clause does not bind is not in the totals
+    totals = _totals(e for e, _ in pairs if e.state.value in counted and e.institution_id in bound)
+    return ComplianceTable(year, rows, result, totals, counted)
 
 
 def _totals(entries) -> dict[str, Decimal]:

@@ -1,7 +1,8 @@
 """Budget items: entered by an institution's reporters, reviewed through the progress workflow.
 
 A budget item is an Entry of kind `budget` (workflow, versions, audit, notifications are the
-progress ones) with its figures in BudgetItem. Amounts are exact decimals in soles.
+progress ones) with its figures in BudgetItem. Amounts are exact decimals in the plan's currency; which
+figures an item has, and their names, come from the plan's budget profile (tracker.budget.profiles).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker import audit, permissions
 from tracker.budget.models import AMOUNTS, LINE_FIELDS, BudgetItem, BudgetItemAction, BudgetStage, ExternalSupport
+from tracker.budget.profiles import Profile, profile_of
 from tracker.db import utcnow
 from tracker.domain import PermissionDenied, ValidationFailed
-from tracker.plan.models import Action, Institution, Plan
+from tracker.plan.models import Action, BudgetBinding, Institution, Plan
 from tracker.progress import services as progress
 from tracker.progress.models import Entry, EntryKind, ReportingCycle
 from tracker.progress.queries import reporting_institutions
@@ -53,8 +55,9 @@ class BudgetInput:
     external_support: list[SupportInput] = field(default_factory=list)
 
 
-def check_budget_input(data: BudgetInput, complete: bool = False) -> None:
-    """Amounts must be coherent always; a submission must also say the stage and the figures it implies."""
+def check_budget_input(data: BudgetInput, profile: Profile, complete: bool = False) -> None:
+    """Amounts must be coherent always; a submission must also say the stage and the figures it implies
+    (which figures, and the words of the messages, are the profile's)."""
     errors = progress.FieldErrors()
     for name in AMOUNTS:
         value = getattr(data, name)
@@ -63,7 +66,7 @@ def check_budget_input(data: BudgetInput, complete: bool = False) -> None:
         elif value is not None and value > progress.MAX_FIGURE:
             errors.add(name, _l("This number is too large."))
     if data.devengado is not None and data.pim is not None and data.devengado > data.pim:
-        errors.add("devengado", _l("Accrued spending (devengado) cannot be above the modified budget (PIM)."))
+        errors.add("devengado", profile.over_allocation)
     if data.girado is not None and data.devengado is not None and data.girado > data.devengado:
         errors.add("girado", _l("Paid (girado) cannot be above accrued spending (devengado)."))
     for i, support in enumerate(data.external_support):
@@ -74,22 +77,22 @@ def check_budget_input(data: BudgetInput, complete: bool = False) -> None:
         if len(support.currency) != 3 or not support.currency.isalpha():
             errors.add("external_support", _l("Line %(n)d: the currency must be a three-letter code such as PEN or USD.", n=i + 1))
     if complete:
-        _check_complete(data, errors)
+        _check_complete(data, profile, errors)
     errors.raise_if_any()
 
 
-def _check_complete(data: BudgetInput, errors: progress.FieldErrors) -> None:
+def _check_complete(data: BudgetInput, profile: Profile, errors: progress.FieldErrors) -> None:
     if data.stage is None:
         errors.add("stage", _l("Say whether the budget includes the item."))
-    elif data.stage == BudgetStage.included_pia and data.pia is None:
-        errors.add("pia", _l("Enter the opening budget (PIA) of the item."))
-    elif data.stage == BudgetStage.added_pim and data.pim is None:
-        errors.add("pim", _l("Enter the modified budget (PIM) of the item."))
+        return
+    name, message = profile.required.get(data.stage, (None, None))
+    if name and getattr(data, name) is None:
+        errors.add(name, message)
 
 
 def check_budget_complete(entry: Entry) -> None:
     """Used by the shared workflow when a budget entry is submitted."""
-    check_budget_input(_input_from(entry.budget), complete=True)
+    check_budget_input(_input_from(entry.budget), profile_of(entry.cycle.plan), complete=True)
 
 
 def _input_from(item: BudgetItem | None) -> BudgetInput:
@@ -99,9 +102,29 @@ def _input_from(item: BudgetItem | None) -> BudgetInput:
     return BudgetInput(**values)
 
 
-def implementing_institutions(session: Session, plan: Plan) -> list[Institution]:
-    """The institutions the budget clause applies to: those responsible for the plan's actions or indicators."""
-    return reporting_institutions(session, plan)
+def bound_institution_ids(session: Session, plan: Plan) -> set[int]:
+    """The institutions the plan's budget clause names (empty: the clause names none)."""
+    return set(session.scalars(sa.select(BudgetBinding.institution_id).filter_by(plan_id=plan.id)))
+
+
+def clause_institutions(session: Session, plan: Plan) -> list[Institution]:
+    """The institutions the budget clause binds: those the plan names (plan.budget.binds), else every
+    institution responsible for the plan's actions or indicators. They make the compliance denominator."""
+    bound = bound_institution_ids(session, plan)
+    if not bound:
+        return reporting_institutions(session, plan)
+    return list(session.scalars(sa.select(Institution).where(Institution.id.in_(bound)).order_by(Institution.code)))
+
+
+def is_bound(session: Session, plan: Plan, institution: Institution) -> bool:
+    """Whether the budget clause binds the institution (it then reports a budget item)."""
+    return institution.id in {i.id for i in clause_institutions(session, plan)}
+
+
+def _not_bound_message(session: Session, plan: Plan, institution: Institution) -> str:
+    if bound_institution_ids(session, plan):
+        return str(_l("The budget clause of this plan does not bind %(code)s.", code=institution.code))
+    return str(_l("%(code)s is not an implementing institution of this plan.", code=institution.code))
 
 
 def find_budget_entry(session: Session, cycle: ReportingCycle, institution_id: int) -> Entry | None:
@@ -126,12 +149,14 @@ def save_budget_item(
     if not permissions.can_edit_for_institution(user, institution.id):
         raise PermissionDenied()
     progress.require_open(cycle)
-    if institution.id not in {i.id for i in implementing_institutions(session, cycle.plan)}:
-        raise ValidationFailed([("", str(_l("%(code)s is not an implementing institution of this plan.", code=institution.code)))])
+    if not is_bound(session, cycle.plan, institution):
+        raise ValidationFailed([("", _not_bound_message(session, cycle.plan, institution))])
     entry = find_budget_entry(session, cycle, institution.id)
     if entry is not None:
         progress.check_editable(session, entry, expected_version, request_key, user)
-    check_budget_input(data, complete=submit)
+    profile = profile_of(cycle.plan)
+    data = _only_profile_fields(data, profile)
+    check_budget_input(data, profile, complete=submit)
     actions = _financed_actions(session, cycle.plan_id, data.action_codes)
     created = entry is None
     if created:
@@ -151,6 +176,14 @@ def save_budget_item(
     if submit:
         progress.apply_transition(session, user, entry, "submit", request_key=request_key)
     return entry
+
+
+def _only_profile_fields(data: BudgetInput, profile: Profile) -> BudgetInput:
+    """The input without the figures the profile does not have (a generic item has no pliego nor PIA)."""
+    blank = BudgetInput()
+    kept = {name: getattr(data if name in profile.field_names else blank, name) for name in (*LINE_FIELDS, *AMOUNTS)}
+    return BudgetInput(stage=data.stage, figures_as_of=data.figures_as_of, action_codes=data.action_codes,
+                       external_support=data.external_support, **kept)
 
 
 def _financed_actions(session: Session, plan_id: int, codes: list[str]) -> list[Action]:
@@ -195,6 +228,8 @@ def import_mef_figures(session: Session, user, cycle: ReportingCycle, institutio
     """
     from tracker.budget import mef_csv
 
+    if not profile_of(cycle.plan).spending_portal:
+        return [str(_l("This plan's budget items are not classified as in Peru's spending portal."))]
     rows, file_error = mef_csv.parse(data)
     if file_error:
         return [file_error]

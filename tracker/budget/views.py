@@ -8,13 +8,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker import permissions
-from tracker.budget import queries, services
-from tracker.budget.forms import BudgetForm, CsvImportForm
+from tracker.budget import profiles, queries, services
+from tracker.budget.forms import BudgetForm, CsvImportForm, budget_form_class
 from tracker.budget.models import AMOUNTS, LINE_FIELDS, BudgetStage
 from tracker.db import db
 from tracker.domain import PermissionDenied, WorkflowError
 from tracker.forms import options
-from tracker.permissions import cycle_or_404, plan_or_404, require
+from tracker.i18n import format_money, plan_money_format
+from tracker.permissions import cycle_or_404, ensure, plan_or_404, require
 from tracker.plan.models import Institution
 from tracker.progress import services as progress
 from tracker.progress import entry_forms, uploads
@@ -34,14 +35,16 @@ def _form_input(form: BudgetForm) -> services.BudgetInput:
         ],
     )
     for name in (*LINE_FIELDS, *AMOUNTS):
-        setattr(data, name, getattr(form, name).data)
+        if name in form:  # the plan's profile has this figure
+            setattr(data, name, form[name].data)
     return data
 
 
 def _fill(form: BudgetForm, data: services.BudgetInput, version: int) -> None:
     form.stage.data = data.stage.value if data.stage else ""
     for name in (*LINE_FIELDS, *AMOUNTS, "figures_as_of"):
-        getattr(form, name).data = getattr(data, name)
+        if name in form:
+            form[name].data = getattr(data, name)
     form.actions.data = data.action_codes
     while len(form.external_support):
         form.external_support.pop_entry()
@@ -53,14 +56,36 @@ def _fill(form: BudgetForm, data: services.BudgetInput, version: int) -> None:
 
 
 def _budget_form(plan, institution, formdata=True) -> BudgetForm:
-    form = BudgetForm() if formdata else BudgetForm(formdata=None)
+    form_class = budget_form_class(plan)
+    form = form_class() if formdata else form_class(formdata=None)
     form.actions.choices = options((a.code, a.code) for a in progress.assigned_items(db.session, plan.id, institution.id)[1])
     return form
 
 
-def _item_page(plan, cycle, entry, form: BudgetForm, import_form: CsvImportForm, conflict=None, status: int = 200):
+def _item_page(plan, cycle, entry, form: BudgetForm, import_form: CsvImportForm | None, conflict=None, status: int = 200):
+    profile = profiles.profile_of(plan)
     return render_template("budget/item.html", plan=plan, cycle=cycle, entry=entry, form=form, conflict=conflict,
-                           import_form=import_form), status
+                           import_form=import_form if profile.spending_portal else None, profile=profile,
+                           bound=services.is_bound(db.session, plan, current_user.institution),
+                           currency_name=profiles.currency_name(plan)), status
+
+
+def _spending_portal_or_404(plan) -> None:
+    """The spending-portal CSV import exists only for plans classified as Peru's public budget."""
+    if not profiles.profile_of(plan).spending_portal:
+        abort(404)
+
+
+@bp.app_template_global()
+def budget_profile(plan) -> profiles.Profile:
+    """The plan's budget profile, for templates outside this blueprint (the entry page)."""
+    return profiles.profile_of(plan)
+
+
+@bp.app_template_global()
+def support_money(support, plan) -> str:
+    """External support in its own currency, written the way the plan's country writes amounts."""
+    return format_money(support.amount, support.currency, plan_money_format(plan)[1])
 
 
 @bp.route("/<int:year>", methods=["GET", "POST"])
@@ -68,6 +93,7 @@ def _item_page(plan, cycle, entry, form: BudgetForm, import_form: CsvImportForm,
 def item(code: str, year: int):
     """The reporter's budget item for the year."""
     plan = plan_or_404(code)
+    ensure(permissions.can_report, plan)
     cycle = cycle_or_404(plan, year)
     institution = current_user.institution
     entry = services.find_budget_entry(db.session, cycle, institution.id)
@@ -96,6 +122,8 @@ def item(code: str, year: int):
 def import_csv(code: str, year: int):
     """Figures from the public spending portal's CSV, matched to the item's budget line; refusals show the page again (400)."""
     plan = plan_or_404(code)
+    ensure(permissions.can_report, plan)
+    _spending_portal_or_404(plan)
     cycle = cycle_or_404(plan, year)
     form = CsvImportForm()
     errors = _import_errors(form, cycle)
@@ -140,7 +168,8 @@ def compliance(code: str, year: int):
     plan = plan_or_404(code)
     table = queries.compliance_table(db.session, plan, year)
     years = [c.year for c in progress.list_cycles(db.session, plan)]
-    return render_template("budget/compliance.html", plan=plan, table=table, year=year, years=years)
+    return render_template("budget/compliance.html", plan=plan, table=table, year=year, years=years,
+                           profile=profiles.profile_of(plan))
 
 
 @bp.get("/institutions/<institution_code>")
@@ -153,5 +182,5 @@ def history(code: str, institution_code: str):
     ).one_or_none()
     if institution is None:
         abort(404)
-    return render_template("budget/history.html", plan=plan, institution=institution,
+    return render_template("budget/history.html", plan=plan, institution=institution, profile=profiles.profile_of(plan),
                            rows=queries.institution_history(db.session, plan, institution))

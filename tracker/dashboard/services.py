@@ -6,17 +6,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from tracker import status as st
 from tracker.dashboard.reference import parity_targets
 from tracker.plan import models as pm
 from tracker.progress.models import ActionStatus, Entry, EntryKind, EntryState, ReportingCycle
+from tracker.progress.services import deadline_moment
 
 PEACEKEEPING_TAG = "peacekeeping"
 
@@ -38,6 +37,7 @@ class PlanRows:
     targets: dict[int, dict[int, Decimal]]
     institutions: dict[int, pm.Institution]
     cycles: list[ReportingCycle]
+    budget_bound: set[int] = field(default_factory=set)  # the institutions the budget clause names (none: all)
 
     def indicator_pillar(self, indicator: pm.Indicator) -> int | None:
         if indicator.pillar_id:
@@ -102,6 +102,7 @@ def load_plan_rows(session: Session, plan: pm.Plan) -> PlanRows:
         targets=targets,
         institutions=institutions,
         cycles=cycles,
+        budget_bound=set(session.scalars(sa.select(pm.BudgetBinding.institution_id).filter_by(plan_id=plan.id))),
     )
 
 
@@ -304,8 +305,10 @@ def _objective_rows(rows: PlanRows, actions, indicators, results, statuses, pill
 
 
 def _budget_compliance(rows: PlanRows, entries: EntryRows, year: int, only: int | None) -> st.BudgetCompliance:
-    """The budget clause for the year among the plan's implementing institutions."""
-    implementing = {link.institution_id for link in rows.action_links} | {link.institution_id for link in rows.indicator_links}
+    """The budget clause for the year among the institutions it binds: those the plan names, else every
+    implementing institution (the same denominator as the compliance page)."""
+    implementing = set(rows.budget_bound) or (
+        {link.institution_id for link in rows.action_links} | {link.institution_id for link in rows.indicator_links})
     if only is not None:
         implementing &= {only}
     facts = [
@@ -367,7 +370,7 @@ def _institution_rows(rows: PlanRows, entries: EntryRows, cycle: ReportingCycle 
         for e, year in entries.rows
         if year == cycle.year and e.kind != EntryKind.budget  # the budget clause has its own table
     ]
-    table = st.completeness(dict(assigned), facts, cycle.deadline, ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    table = st.completeness(dict(assigned), facts, deadline_moment(cycle))  # the deadline day in the plan's country
     ids = [only] if only else sorted(table, key=lambda i: rows.institutions[i].code)
     return [InstitutionRow(rows.institutions[i], table[i]) for i in ids if i in table]
 

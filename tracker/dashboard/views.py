@@ -91,12 +91,14 @@ def reporter_home():
     institution = current_user.institution
     cycle = progress_queries.latest_cycle(db.session, institution.id)
     data = items = None
+    plan = cycle.plan if cycle is not None else plan_services.remembered_plan(db.session, current_user)
+    if plan is not None:
+        plan_services.use_plan(plan)
     if cycle is not None:
-        plan_services.use_plan(cycle.plan)
         data = services.build_dashboard(db.session, cycle.plan, cycle.year, institution.id)
         items = progress_services.worklist(db.session, cycle, institution.id)
     return render_template("dashboard/reporter_home.html", institution=institution, cycle=cycle, d=data, items=items,
-                           days_left=progress_services.days_left(cycle) if cycle else None)
+                           plan=plan, days_left=progress_services.days_left(cycle) if cycle else None)
 
 
 @bp.get("/help/status-rules")

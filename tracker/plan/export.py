@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.plan import models as m
 from tracker.plan import schema as s
 
-HEADER = "# NAP Tracker plan file ({fmt}), exported from the database. Format: see seed/README.md\n"
+HEADER = "# NAP Tracker plan file ({fmt}), exported from the database. Format: see the top of seed/peru-2021.yaml\n"
 
 
 class PlanNotFound(LookupError):

@@ -153,9 +153,10 @@ class ImportResult:
 class _Upserter:
     """Creates or updates rows by natural key and counts what changed."""
 
-    def __init__(self, session: Session, result: ImportResult):
+    def __init__(self, session: Session, result: ImportResult, changed_by: str = IMPORTED_BY):
         self.session = session
         self.result = result
+        self.changed_by = changed_by  # who the target history names
 
     def upsert(self, model: type, keys: dict[str, Any], values: dict[str, Any]) -> Any:
         row = self.session.scalars(sa.select(model).filter_by(**keys)).one_or_none()
@@ -189,10 +190,11 @@ def _provenance(source: s.Source, default_language: m.Language) -> dict[str, Any
     }
 
 
-def import_plan(session: Session, f: s.PlanFile) -> ImportResult:
-    """Upsert a validated plan file into the database; flushes but does not commit."""
+def import_plan(session: Session, f: s.PlanFile, operator: str | None = None) -> ImportResult:
+    """Upsert a validated plan file into the database; flushes but does not commit. `operator` (an e-mail) is
+    named in the target history as who changed targets; without it, the plan file is."""
     result = ImportResult(plan_code=f.plan.code)
-    up = _Upserter(session, result)
+    up = _Upserter(session, result, operator or IMPORTED_BY)
     country = _import_country(up, f.country)
     inst = _import_institutions(up, country, f.institutions)
     plan = _import_plan_row(up, country, inst, f.plan)
@@ -497,7 +499,7 @@ def _import_targets(up: _Upserter, indicator: m.Indicator, targets: list[s.Targe
                     old_value=current.value,
                     new_value=t.value,
                     reason=t.source_document or "—",
-                    changed_by=IMPORTED_BY,
+                    changed_by=up.changed_by,
                 )
             )
         up.upsert(

@@ -47,8 +47,71 @@ def remembered_plan(session: Session, user) -> m.Plan | None:
     return next((p for p in plans if p.code == code), plans[0] if plans else None)
 
 
+def cycle_years(session: Session, plan_ids: list[int]) -> dict[int, list[int]]:
+    """Each plan's years with a reporting cycle, newest first (one query for all the plans)."""
+    from tracker.progress.models import ReportingCycle  # progress builds on the plan, not the other way round
+
+    years: dict[int, list[int]] = defaultdict(list)
+    query = sa.select(ReportingCycle.plan_id, ReportingCycle.year).where(ReportingCycle.plan_id.in_(plan_ids))
+    for plan_id, year in session.execute(query.order_by(ReportingCycle.year.desc())):
+        years[plan_id].append(year)
+    return years
+
+
+def monitoring_body(plan: m.Plan | None) -> m.MonitoringBody | None:
+    """The plan's active monitoring body (the one whose members review it), or None."""
+    if plan is None:
+        return None
+    return next((b for b in plan.bodies if b.active), None)
+
+
+def reviewing_body(plan: m.Plan | None) -> str:
+    """The body that reviews the plan, for a sentence: "the monitoring body (its name)", or just "the
+    monitoring body" when the plan names none. Lower case: it never opens a sentence."""
+    from flask_babel import gettext as _
+
+    from tracker.i18n import localized
+
+    body = monitoring_body(plan)
+    if body is None:
+        return _("the monitoring body")
+    return _("the monitoring body (%(name)s)", name=str(localized(body, "name")))
+
+
+def objective_pillars(pillar_ids) -> sa.CTE:
+    """Each objective's pillar, for the pillars in `pillar_ids` (a list or a select of ids): the one it names
+    or, when it names none, the nearest one named by its ancestors. Columns: objective_id, pillar_id.
+
+    The one rule for "the pillar of an objective" on plan pages and in queries; the dashboard applies
+    the same rule in memory (tracker.dashboard.services.PlanRows.objective_pillar)."""
+    named = sa.select(m.Objective.id.label("objective_id"), m.Objective.pillar_id.label("pillar_id"))
+    tree = named.where(m.Objective.pillar_id.in_(pillar_ids)).cte("objective_pillar", recursive=True)
+    # UNION (not UNION ALL) drops repeats, so a loop of parents ends instead of recursing for ever.
+    inherited = (
+        sa.select(m.Objective.id, tree.c.pillar_id)
+        .join(tree, m.Objective.parent_id == tree.c.objective_id)
+        .where(m.Objective.pillar_id.is_(None))
+    )
+    return tree.union(inherited)
+
+
+def indicator_pillar(session: Session, indicator: m.Indicator) -> m.Pillar | None:
+    """The pillar an indicator belongs to: its own, else its action's, else its objective's (inherited from
+    the objective's ancestors, see objective_pillars)."""
+    if indicator.pillar_id is not None:
+        return indicator.pillar
+    if indicator.action is not None:
+        return indicator.action.pillar
+    if indicator.objective_id is None:
+        return None
+    tree = objective_pillars(sa.select(m.Pillar.id).where(m.Pillar.plan_id == indicator.plan_id))
+    query = sa.select(m.Pillar).join(tree, tree.c.pillar_id == m.Pillar.id).where(tree.c.objective_id == indicator.objective_id)
+    return session.scalars(query.limit(1)).first()
+
+
 def get_plan(session: Session, code: str) -> m.Plan:
-    """The plan with this code, its country, lead institution, sections and pillars; or NotFound."""
+    """The plan with this code, its country, lead institution, sections, pillars and monitoring bodies
+    (pages name the reviewing body: loaded here, a page costs the same whether it names it or not); or NotFound."""
     query = (
         sa.select(m.Plan)
         .filter_by(code=code)
@@ -57,6 +120,7 @@ def get_plan(session: Session, code: str) -> m.Plan:
             joinedload(m.Plan.lead_institution),
             selectinload(m.Plan.sections),
             selectinload(m.Plan.pillars),
+            selectinload(m.Plan.bodies),
         )
     )
     plan = session.scalars(query).one_or_none()
@@ -116,7 +180,8 @@ class PillarPage:
 
 
 def pillar_page(session: Session, plan_code: str, pillar_code: str) -> PillarPage:
-    """A pillar with its objectives, actions (and their institutions) and indicators."""
+    """A pillar with its objectives (those that name it or inherit it), actions (and their institutions)
+    and indicators (its own, its actions', and those of its objectives)."""
     plan = get_plan(session, plan_code)
     pillar = next((p for p in plan.pillars if p.code == pillar_code), None)
     if pillar is None:
@@ -130,23 +195,33 @@ def pillar_page(session: Session, plan_code: str, pillar_code: str) -> PillarPag
         ).unique()
     )
     action_ids = [a.id for a in actions]
-    indicators = session.scalars(
-        sa.select(m.Indicator)
-        .where(sa.or_(m.Indicator.pillar_id == pillar.id, m.Indicator.action_id.in_(action_ids)))
-        .order_by(m.Indicator.position)
-    )
     by_action: dict[int | None, list[m.Indicator]] = defaultdict(list)
-    for ind in indicators:
+    for ind in _pillar_indicators(session, pillar, action_ids):
         by_action[ind.action_id if ind.action_id in action_ids else None].append(ind)
-    objective_ids = {a.objective_id for a in actions if a.objective_id}
+    action_objectives = {a.objective_id for a in actions if a.objective_id}
+    of_pillar = sa.select(objective_pillars([pillar.id]).c.objective_id)
     objectives = list(
         session.scalars(
             sa.select(m.Objective)
-            .where(sa.or_(m.Objective.pillar_id == pillar.id, m.Objective.id.in_(objective_ids)))
-            .order_by(m.Objective.position)
+            .where(sa.or_(m.Objective.id.in_(of_pillar), m.Objective.id.in_(action_objectives)))
+            .order_by(m.Objective.position, m.Objective.id)
         )
     )
     return PillarPage(plan, pillar, objectives, actions, by_action)
+
+
+def _pillar_indicators(session: Session, pillar: m.Pillar, action_ids: list[int]) -> list[m.Indicator]:
+    """The pillar's indicators: named by the indicator, by its action, or by its objective (or an ancestor)."""
+    of_objectives = sa.and_(
+        m.Indicator.pillar_id.is_(None),
+        m.Indicator.action_id.is_(None),
+        m.Indicator.objective_id.in_(sa.select(objective_pillars([pillar.id]).c.objective_id)),
+    )
+    query = sa.select(m.Indicator).where(
+        m.Indicator.plan_id == pillar.plan_id,
+        sa.or_(m.Indicator.pillar_id == pillar.id, m.Indicator.action_id.in_(action_ids), of_objectives),
+    )
+    return list(session.scalars(query.order_by(m.Indicator.position, m.Indicator.id)))
 
 
 def get_indicator(session: Session, plan_code: str, indicator_code: str) -> m.Indicator:

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, g, render_template, session
 from flask_login import current_user
 
 from tracker import permissions
 from tracker.db import db
 from tracker.permissions import plan_or_404, require, visible_or_404
 from tracker.plan import services
-from tracker.plan.models import PlanTab
+from tracker.plan.models import Plan, PlanTab
 
 bp = Blueprint("plan", __name__, url_prefix="/plans")
+
+
+@dataclass(frozen=True)
+class PlanSwitcher:
+    """The plans the navigation offers, and the one in use (the page's, else the remembered one)."""
+
+    plans: list[Plan]
+    current: Plan | None
+
+
+@bp.app_context_processor
+def _navigation():
+    def plan_switcher() -> PlanSwitcher:
+        """One query, and none for visitors who are not logged in."""
+        if not permissions.is_logged_in(current_user):
+            return PlanSwitcher([], None)
+        plans = services.list_plans(db.session, current_user)
+        code = getattr(g.get("plan"), "code", None) or session.get("plan")
+        return PlanSwitcher(plans, next((p for p in plans if p.code == code), plans[0] if plans else None))
+
+    return {"plan_switcher": plan_switcher, "reviewing_body": services.reviewing_body,
+            "monitoring_body": services.monitoring_body}
 
 
 def _or_404(load, *args):
@@ -24,7 +48,9 @@ def _or_404(load, *args):
 @bp.get("/")
 @require(permissions.is_logged_in)
 def index():
-    return render_template("plan/index.html", plans=services.list_plans(db.session, current_user))
+    plans = services.list_plans(db.session, current_user)
+    years = services.cycle_years(db.session, [p.id for p in plans])
+    return render_template("plan/index.html", plans=plans, years=years)
 
 
 @bp.get("/<code>")
@@ -32,7 +58,8 @@ def index():
 def show(code: str):
     overview = _or_404(services.plan_overview, code)
     visible_or_404(overview.plan)
-    return render_template("plan/show.html", o=overview, plan=overview.plan, tabs=list(PlanTab))
+    years = services.cycle_years(db.session, [overview.plan.id])[overview.plan.id]
+    return render_template("plan/show.html", o=overview, plan=overview.plan, tabs=list(PlanTab), years=years)
 
 
 @bp.get("/<code>/pillars/<pillar_code>")
@@ -49,4 +76,5 @@ def indicator(code: str, indicator_code: str):
     plan = plan_or_404(code)
     ind = _or_404(services.get_indicator, code, indicator_code)
     history = services.target_history(db.session, ind.id)
-    return render_template("plan/indicator.html", ind=ind, plan=plan, history=history)
+    pillar = services.indicator_pillar(db.session, ind)
+    return render_template("plan/indicator.html", ind=ind, plan=plan, history=history, pillar=pillar)

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
-from flask import flash, redirect, request
+from flask import flash, g, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.db import db
 from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.forms import apply_errors
+from tracker.plan.services import reviewing_body
 from tracker.progress import uploads
 from tracker.progress.models import Entry
 from tracker.progress.services import AlreadySaved, ConflictError
@@ -67,5 +68,6 @@ def save_entry_form(form, save: Callable[[int | None], Entry], done_url: str, ba
         db.session.rollback()
         form.form_errors.append(_("Someone saved this entry at the same moment. Check it and save again."))
         return Outcome(code=409)
-    flash(_("Entry submitted to the Gender Equality Committee.") if form.send.data else _("Draft saved."), "success")
+    flash(_("Entry submitted to %(body)s.", body=reviewing_body(g.get("plan"))) if form.send.data else _("Draft saved."),
+          "success")
     return Outcome(redirect(done_url))

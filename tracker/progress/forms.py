@@ -16,12 +16,13 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from tracker.forms import options
 from tracker.labels import choices
 from tracker.plan.models import Indicator, Measure
 from tracker.progress.models import ActionStatus, EntryState
+from tracker.urls import parse_int
 
 
 def new_request_key() -> str:
@@ -107,10 +108,31 @@ class BulkReviewForm(FlaskForm):
     submit = SubmitField(_l("Apply"))
 
 
+def _year_or_none(value) -> int | None:
+    """A posted year, or None for anything that is no year (the form then asks for one, never a 500)."""
+    return parse_int(str(value), minimum=1900, maximum=2200) if value not in (None, "") else None
+
+
 class CycleForm(FlaskForm):
-    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=1900, max=2200)])
+    """Opens a reporting cycle: the year is picked among the plan's reporting years (see offer_years);
+    whether it is within the plan's timeframe is the service's rule (open_cycle)."""
+
+    year = SelectField(_l("Year"), coerce=_year_or_none, choices=[], validate_choice=False,
+                       validators=[InputRequired(message=_l("Choose a year."))])
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
     submit = SubmitField(_l("Open reporting cycle"))
+
+    def offer_years(self, years: list[int], taken: set[int], span: str | None) -> None:
+        """Offer these years (the first without a cycle preselected) and say which the plan's are."""
+        self.year.choices = [(y, str(y)) for y in years]
+        if self.year.data is None and not self.is_submitted():
+            self.year.data = next((y for y in years if y not in taken), years[-1] if years else None)
+        if span:
+            self.year.description = _l("The plan's reporting years are %(span)s.", span=span)
+
+    def validate_year(self, field) -> None:
+        if field.data is None:
+            raise ValidationError(_l("Choose a year."))
 
 
 class ReasonForm(FlaskForm):

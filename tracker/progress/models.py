@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
-from tracker.db import Base, Timestamp, enum_column, intpk
+from tracker.db import Base, Timestamp, UTCDateTime, enum_column, intpk
 from tracker.plan.models import Action, Indicator, Institution, Plan
 
 
@@ -108,8 +108,8 @@ class Entry(Base):
     review_note: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
-    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
 
     cycle: Mapped[ReportingCycle] = relationship()
@@ -217,7 +217,7 @@ class Evidence(Base):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     uploaded_at: Mapped[Timestamp]
-    removed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     entry: Mapped[Entry] = relationship()
 
@@ -236,7 +236,7 @@ class Notification(Base):
     cycle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reporting_cycle.id", ondelete="CASCADE"))
     note: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[Timestamp]
-    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     entry: Mapped[Entry | None] = relationship()
     cycle: Mapped[ReportingCycle | None] = relationship()
@@ -252,6 +252,6 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(sa.String(255))
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[Timestamp]
-    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str] = mapped_column(sa.Text, default="")
 

@@ -7,6 +7,7 @@ TRACKER_SMTP_HOST is set, otherwise written as .eml files under the instance fol
 from __future__ import annotations
 
 import smtplib
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tracker.auth.models import Role, User
 from tracker.db import call_after_commit, db, utcnow
+from tracker.plan.services import reviewing_body
 from tracker.progress.models import Entry, Notification, OutboxMessage, ReportingCycle
 
 NOTIFIED_EVENTS = ("approve", "return", "reopen")
@@ -58,7 +60,7 @@ def _entry_mail(entry: Entry, event: str, note: str) -> tuple[str, str]:
     }
     lines = [subjects[event] + "."]
     if note:
-        lines += ["", _("Note from the Gender Equality Committee:"), note]
+        lines += ["", _("Note from %(body)s:", body=reviewing_body(entry.cycle.plan)), note]
     lines += ["", _("Open the entry: %(url)s", url=_external_url("progress.show_entry", entry_id=entry.id))]
     return subjects[event], "\n".join(lines)
 
@@ -71,8 +73,10 @@ def _external_url(endpoint: str, **values) -> str:
             return url_for(endpoint, **values)
 
 
-def remind_missing(session: Session, cycle: ReportingCycle, today=None) -> int:
-    """Remind each institution's reporters of the items they have not submitted yet; returns reminders sent."""
+def remind_missing(session: Session, cycle: ReportingCycle, now: datetime | None = None) -> int:
+    """Remind each institution's reporters of the items they have not submitted yet; returns reminders sent.
+
+    The days left are counted in the plan's country (`days_left`), whatever the server's clock zone."""
     from tracker.progress.services import days_left, worklist
 
     sent = 0
@@ -86,7 +90,7 @@ def remind_missing(session: Session, cycle: ReportingCycle, today=None) -> int:
             with force_locale(user_locale(user)):
                 subject = ngettext("Reminder: %(num)d item to report for %(year)s", "Reminder: %(num)d items to report for %(year)s",
                                    len(missing), year=cycle.year)
-                days = days_left(cycle, today)
+                days = days_left(cycle, now)
                 body = "\n".join([
                     _("The deadline for %(year)s is %(deadline)s.", year=cycle.year, deadline=format_date(cycle.deadline, "long")),
                     ngettext("%(num)d day left.", "%(num)d days left.", days) if days >= 0 else ngettext("%(num)d day late.", "%(num)d days late.", -days),

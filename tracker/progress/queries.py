@@ -22,6 +22,7 @@ from tracker.plan.models import (
     Pillar,
     Plan,
 )
+from tracker.plan.services import objective_pillars
 from tracker.progress.models import CycleState, Entry, EntryState, ReportingCycle
 
 
@@ -124,12 +125,19 @@ def _review_filtered(form) -> sa.Select:
     if form.state.data in {s.value for s in EntryState}:
         query = query.where(Entry.state == EntryState(form.state.data))
     if form.pillar.data:
-        action_pillar = sa.select(Pillar.id).where(Pillar.code == form.pillar.data, Pillar.plan_id.in_(form.plan_ids))
+        pillars = sa.select(Pillar.id).where(Pillar.code == form.pillar.data, Pillar.plan_id.in_(form.plan_ids))
+        # An indicator naming neither pillar nor action belongs to its objective's pillar (or an ancestor's).
+        of_objectives = sa.and_(
+            Indicator.pillar_id.is_(None),
+            Indicator.action_id.is_(None),
+            Indicator.objective_id.in_(sa.select(objective_pillars(pillars).c.objective_id)),
+        )
         query = query.where(
             sa.or_(
-                Action.pillar_id.in_(action_pillar),
-                Indicator.pillar_id.in_(action_pillar),
-                Indicator.action_id.in_(sa.select(Action.id).where(Action.pillar_id.in_(action_pillar))),
+                Action.pillar_id.in_(pillars),
+                Indicator.pillar_id.in_(pillars),
+                Indicator.action_id.in_(sa.select(Action.id).where(Action.pillar_id.in_(pillars))),
+                of_objectives,
             )
         )
     return query

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -21,7 +22,7 @@ from tracker.db import utcnow
 from tracker.domain import DomainError, PermissionDenied, ValidationFailed, WorkflowError
 from tracker.plan.models import Action, ActionInstitution, Indicator, IndicatorInstitution, Institution, Measure, Plan
 from tracker.progress import workflow
-from tracker.status import people_numerator
+from tracker.status import deadline_end, people_numerator
 from tracker.progress.models import (
     ActionStatus,
     CycleState,
@@ -171,8 +172,21 @@ def worklist(session: Session, cycle: ReportingCycle, institution_id: int) -> li
     ]
 
 
-def days_left(cycle: ReportingCycle, today: date | None = None) -> int:
-    return (cycle.deadline - (today or date.today())).days
+def plan_timezone(plan: Plan) -> ZoneInfo:
+    """The time zone the plan's dates are read in: its country's (UTC when the country names none)."""
+    return ZoneInfo(plan.country.timezone or "UTC")
+
+
+def deadline_moment(cycle: ReportingCycle) -> datetime:
+    """When the cycle's deadline day ends in the plan's country, in UTC: a submission strictly before it is
+    on time. The one rule for "on time", "late" and "days left" (dashboards, reports, reminders)."""
+    return deadline_end(cycle.deadline, plan_timezone(cycle.plan))
+
+
+def days_left(cycle: ReportingCycle, now: datetime | None = None) -> int:
+    """Days from today in the plan's country to the deadline day: 0 on the day itself, negative once late."""
+    today = (now or utcnow()).astimezone(plan_timezone(cycle.plan)).date()
+    return (cycle.deadline - today).days
 
 
 # -- entries ------------------------------------------------------------------------------------

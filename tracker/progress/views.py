@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -10,10 +11,11 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker import permissions
-from tracker.db import db
+from tracker.db import db, utcnow
 from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.forms import EmptyForm, apply_errors
 from tracker.permissions import cycle_or_404, ensure, plan_or_404, require
+from tracker.plan import services as plan_services
 from tracker.plan.models import Action, Indicator, Plan
 from tracker.budget import services as budget_services
 from tracker.progress import entry_forms, notifications, queries, services, uploads
@@ -47,6 +49,7 @@ def _entry_or_404(entry_id: int) -> Entry:
     entry = services.get_entry(db.session, entry_id)
     if entry is None or not permissions.can_view_entry(current_user, entry):
         abort(404)
+    plan_services.use_plan(entry.cycle.plan)  # its times in the plan's time zone, its amounts in its currency
     return entry
 
 
@@ -70,7 +73,8 @@ def my_work():
         return redirect(url_for("progress.review_queue"))
     cycle = queries.latest_cycle(db.session, current_user.institution_id)
     if cycle is None:
-        flash(_("No reporting cycle is open yet. The Gender Equality Committee opens one per year."), "info")
+        body = plan_services.reviewing_body(plan_services.remembered_plan(db.session, current_user))
+        flash(_("No reporting cycle is open yet. It is opened once a year by %(body)s.", body=body), "info")
         return redirect(url_for("plan.index"))
     return redirect(url_for("progress.worklist", code=cycle.plan.code, year=cycle.year))
 
@@ -338,7 +342,10 @@ def _review_filters() -> ReviewFilterForm:
 def cycles(code: str):
     plan = plan_or_404(code)
     ensure(permissions.can_view_cycles, plan)
+    cycles = services.list_cycles(db.session, plan)
+    span = _reporting_span(plan)
     form = CycleForm()
+    form.offer_years(_offered_years(plan), taken={c.year for c in cycles}, span=span)
     if request.method == "POST":
         if not permissions.can_manage_cycles(current_user, plan):
             abort(403)
@@ -352,8 +359,25 @@ def cycles(code: str):
                 db.session.commit()
                 flash(_("Reporting cycle %(year)s opened.", year=form.year.data), "success")
                 return redirect(url_for("progress.cycles", code=plan.code))
-    return render_template("progress/cycles.html", plan=plan, cycles=services.list_cycles(db.session, plan), form=form,
+        cycles = services.list_cycles(db.session, plan)  # reloaded: a refused year rolled the session back
+    return render_template("progress/cycles.html", plan=plan, cycles=cycles, form=form, span=span,
                            action_form=EmptyForm(), reason_form=ReasonForm())
+
+
+def _reporting_span(plan: Plan) -> str | None:
+    """The plan's reporting years in words ("2022–2026", "from 2021 on"), None when it has no bound."""
+    first, last = services.reporting_years(plan)
+    return services.year_span(first, last) if first is not None or last is not None else None
+
+
+def _offered_years(plan: Plan) -> list[int]:
+    """The years the cycle form offers: the plan's reporting years; an open-ended plan's run from its
+    adoption to next year (in its country), as no cycle is opened further ahead."""
+    first, last = services.reporting_years(plan)
+    next_year = utcnow().astimezone(ZoneInfo(plan.country.timezone or "UTC")).year + 1
+    first = first if first is not None else min(last or next_year, next_year - 1)
+    last = last if last is not None else max(first, next_year)
+    return list(range(first, last + 1))
 
 
 def _cycle_by_id_or_404(cycle_id: int) -> ReportingCycle:

@@ -2,7 +2,9 @@
 the writers in tracker/reports/exporters/, which never query.
 
 Shape (stable keys, documented in docs/report-json.md):
-  meta      country, plan, year, language, generated_at, final, provisional
+  meta      country, plan, year, language, generated_at, final, provisional; locale (numbers and dates),
+            currency and money_locale (amounts: the plan's country's currency, written its way; no currency:
+            plain numbers), budget_profile
   sections  [Section(key, title, paragraphs, tables, charts)]; each Table has typed columns and rows
             (rows are dicts keyed by column key; values are str, int, Decimal, date or None).
 """
@@ -21,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from tracker.dashboard import presenters
 from tracker.dashboard import services as dash
-from tracker.i18n import LOCALES, localized
+from tracker.i18n import localized, plan_locale, plan_money_format
+from tracker.plan.services import reviewing_body
 from tracker.labels import label
 from tracker.plan import models as pm
 from tracker.progress.models import ActionStatus
@@ -81,23 +84,25 @@ def build_annual_report(
     `validation` is the committee's ReportValidation row for the year (None: not validated yet); it
     becomes the section just before the annex.
     """
-    with force_locale(LOCALES[language]):
+    with force_locale(plan_locale(plan, language)):  # es_CL for Chile's plan in Spanish, as its pages
         d = dash.build_dashboard(session, plan, year, include_pending=include_pending, with_history=True)
+        body = reviewing_body(plan)  # in the report's language: its locale is forced around the build
         sections = [
-            _summary(d, include_pending),
+            _summary(d, include_pending, body),
             _actions(d),
             _indicators(d),
             _peacekeeping(d),
             *(extra_sections or []),
             _completeness(d),
-            _validation(validation, year),
-            _annex(plan, include_pending),
+            _validation(validation, year, body),
+            _annex(plan, include_pending, body),
         ]
         meta = _meta(plan, year, language, include_pending, final, d)
     return ReportDataset(meta=meta, sections=sections)
 
 
 def _meta(plan: pm.Plan, year: int, language: str, provisional: bool, final: bool, d: dash.Dashboard) -> dict[str, Any]:
+    currency, money_locale = plan_money_format(plan)
     return {
         "country": str(localized(plan.country, "name")),
         "country_iso": plan.country.iso_code,
@@ -112,6 +117,10 @@ def _meta(plan: pm.Plan, year: int, language: str, provisional: bool, final: boo
         "has_data": bool(d.overall.actions_reported or d.overall.indicators_reported),
         "demo_entries": d.demo_entries,
         "title": _("Implementation report %(year)s", year=year),
+        "locale": plan_locale(plan, language),
+        "currency": currency,
+        "money_locale": money_locale,
+        "budget_profile": plan.profile.budget_profile.value if plan.profile else pm.BudgetProfile.generic.value,
     }
 
 
@@ -119,7 +128,7 @@ def _pillar_name(card: dash.PillarCard) -> str:
     return str(localized(card.pillar, "name")) if card.pillar else _("Not linked to a pillar")
 
 
-def _summary(d: dash.Dashboard, provisional: bool) -> Section:
+def _summary(d: dash.Dashboard, provisional: bool, body: str) -> Section:
     columns = [
         Column("pillar", _("Pillar")),
         Column("actions_share", _("Actions completed or ongoing"), "percent"),
@@ -133,7 +142,7 @@ def _summary(d: dash.Dashboard, provisional: bool) -> Section:
     paragraphs = [] if (d.overall.actions_reported or d.overall.indicators_reported) else [
         _("There is no approved data for %(year)s: every figure below is empty.", year=d.year)
     ]
-    paragraphs.append(_counted_data(provisional))
+    paragraphs.append(_counted_data(provisional, body))
     return Section("summary", _("Summary"), paragraphs, [Table("pillars", _("Completion by pillar"), columns, rows)], [presenters.pillar_chart(d)])
 
 
@@ -219,9 +228,9 @@ def _completeness(d: dash.Dashboard) -> Section:
                    [Table("completeness", _("Reporting by institution"), columns, rows, _("No reporting cycle for this year."))])
 
 
-def _validation(v: Any, year: int) -> Section:
+def _validation(v: Any, year: int, body: str) -> Section:
     """The committee's validation: date, minutes, recommendations and its assessment (or a note that it is pending)."""
-    title = _("Validation by the Gender Equality Committee")
+    title = _("Validation by %(body)s", body=body)
     columns = [Column("item", _("Item")), Column("text", _("Text"))]
     if v is None:
         return Section("validation", title, [_("The committee has not validated the report for %(year)s yet.", year=year)],
@@ -237,15 +246,15 @@ def _validation(v: Any, year: int) -> Section:
     return Section("validation", title, [paragraph], [Table("validation", _("Committee validation"), columns, rows)])
 
 
-def _counted_data(provisional: bool) -> str:
+def _counted_data(provisional: bool, body: str) -> str:
     if provisional:
-        return _("PROVISIONAL: data submitted but not yet approved by the Gender Equality Committee is counted too.")
-    return _("Only data approved by the Gender Equality Committee is counted.")
+        return _("PROVISIONAL: data submitted but not yet approved by %(body)s is counted too.", body=body)
+    return _("Only data approved by %(body)s is counted.", body=body)
 
 
-def _annex(plan: pm.Plan, provisional: bool) -> Section:
+def _annex(plan: pm.Plan, provisional: bool, body: str) -> Section:
     paragraphs = [
-        _counted_data(provisional),
+        _counted_data(provisional, body),
         _("Reports of several institutions on the same indicator are added up."),
         _("Indicator status: target met (achievement of 100% or more), on track (75% to 100%), at risk (50% to 75%), not met (below 50%), no target set, or no data. Achievement uses the baseline and the direction (increase, decrease, maintain); cumulative indicators add every year up to the year shown."),
         _("Pillar completion shows two measures side by side: the share of actions completed or ongoing, and the mean achievement of indicators that have a target, each with its coverage."),

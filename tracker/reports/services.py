@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tracker import audit, storage
 from tracker.db import utcnow
 from tracker.domain import ValidationFailed, WorkflowError
-from tracker.i18n import LOCALES
+from tracker.i18n import plan_locale
 from tracker.plan.models import Plan
 from tracker.progress.models import ReportingCycle
 from tracker.reports.dataset import ReportDataset, Section, build_annual_report
@@ -36,7 +36,7 @@ def annual_report(
     from tracker.budget.report import budget_section
 
     validation = get_validation(session, plan.id, year)
-    with force_locale(LOCALES[language]):
+    with force_locale(plan_locale(plan, language)):
         budget = budget_section(session, plan, year, include_pending)
     extras = [budget, *(extra_sections or [])]
     return build_annual_report(session, plan, year, language, include_pending, final, extras, validation=validation)
@@ -45,12 +45,6 @@ def annual_report(
 def get_validation(session: Session, plan_id: int, year: int) -> ReportValidation | None:
     """The committee's validation of a year's report, if recorded."""
     return session.scalars(sa.select(ReportValidation).filter_by(plan_id=plan_id, year=year)).one_or_none()
-
-
-def report_years(session: Session, plan: Plan) -> list[int]:
-    """The years with a reporting cycle, newest first."""
-    query = sa.select(ReportingCycle.year).filter_by(plan_id=plan.id).order_by(ReportingCycle.year.desc())
-    return list(session.scalars(query))
 
 
 def has_cycle(session: Session, plan: Plan, year: int) -> bool:

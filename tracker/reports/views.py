@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,7 +17,6 @@ from tracker.i18n import current_language
 from tracker.permissions import ensure, plan_or_404, require
 from tracker.plan import services as plan_services
 from tracker.plan.models import Plan
-from tracker.progress.models import ReportingCycle
 from tracker.reports import services
 from tracker.reports.exporters import FORMATS, export
 from tracker.reports.forms import ValidationForm
@@ -40,7 +38,7 @@ def _render_index(plan_code: str | None, year: int | None, form: ValidationForm 
     plan = next((p for p in plans if p.code == plan_code), None) or plan_services.remembered_plan(db.session, current_user)
     if plan is not None:
         plan_services.use_plan(plan)
-    years = _years_by_plan([p.id for p in plans])
+    years = plan_services.cycle_years(db.session, [p.id for p in plans])
     year = year or (years[plan.id][0] if plan and years[plan.id] else None)
     validation = services.get_validation(db.session, plan.id, year) if plan and year else None
     if form is None and plan and year:
@@ -52,14 +50,6 @@ def _render_index(plan_code: str | None, year: int | None, form: ValidationForm 
         "reports/index.html", plans=plans, plan=plan, years=years, year=year, validation=validation, form=form,
         finals=finals, formats=FORMATS, finalize_form=EmptyForm(), language=current_language(),
     ), status
-
-
-def _years_by_plan(plan_ids: list[int]) -> dict[int, list[int]]:
-    years: dict[int, list[int]] = defaultdict(list)
-    query = sa.select(ReportingCycle.plan_id, ReportingCycle.year).where(ReportingCycle.plan_id.in_(plan_ids))
-    for plan_id, year in db.session.execute(query.order_by(ReportingCycle.year.desc())):
-        years[plan_id].append(year)
-    return years
 
 
 @bp.get("/reports/<code>/<int:year>.<fmt>")

@@ -7,6 +7,7 @@ Writers receive a ReportDataset and never query; the few words they add themselv
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from tracker.formulas import safe_cell, safe_text  # noqa: F401 - the writers' one helper, re-exported
-from tracker.i18n import LOCALES
+from tracker.i18n import LOCALES, format_money
 from tracker.reports.dataset import ReportDataset, Table
 
 DRAFT_MARK = "BORRADOR / DRAFT"
@@ -26,19 +27,39 @@ PROVISIONAL_MARK = "PROVISIONAL"
 EMPTY = "—"
 
 
+@dataclass(frozen=True)
+class Numbers:
+    """How a report writes numbers: in its locale, and amounts in the plan's currency the way its country
+    writes them (S/ 1,234.50 for Peru, $1.234.568 for Chile); plain numbers when the plan has no currency."""
+
+    locale: str
+    currency: str | None = None
+    money_locale: str | None = None
+
+
 def locale_of(dataset: ReportDataset) -> str:
-    """The Babel locale of the dataset's language (es_PE or en)."""
-    return LOCALES.get(dataset.meta.get("language", "es"), "es_PE")
+    """The Babel locale of the dataset (es_PE, es_CL, en...): the plan's country's in its language."""
+    return dataset.meta.get("locale") or LOCALES.get(dataset.meta.get("language", "es"), "es_PE")
 
 
-def format_value(value: Any, kind: str, locale: str) -> str:
-    """A cell as text for people: numbers with the locale's separators, shares as percentages."""
+def numbers_of(dataset: ReportDataset) -> Numbers:
+    """The dataset's locale and money format (from its meta)."""
+    meta = dataset.meta
+    return Numbers(locale_of(dataset), meta.get("currency"), meta.get("money_locale"))
+
+
+def format_value(value: Any, kind: str, numbers: Numbers | str) -> str:
+    """A cell as text for people: numbers with the locale's separators, shares as percentages, amounts
+    in the plan's currency. `numbers` may be a bare locale (then amounts are plain numbers)."""
+    if isinstance(numbers, str):
+        numbers = Numbers(numbers)
+    locale = numbers.locale
     if value is None or value == "":
         return EMPTY if kind != "text" else ""
     if kind == "percent" and isinstance(value, (int, float, Decimal)):
         return format_percent(value, format="#,##0.#%", locale=locale)
     if kind == "money" and isinstance(value, (int, float, Decimal)):
-        return "S/ " + format_decimal(value, format="#,##0.00", locale=locale)
+        return format_money(value, numbers.currency, numbers.money_locale or locale)
     if isinstance(value, bool):
         return str(value)
     if kind == "year" and isinstance(value, int):

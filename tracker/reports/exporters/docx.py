@@ -13,7 +13,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
 from tracker.reports.dataset import ReportDataset, Section, Table
-from tracker.reports.exporters.common import cover_lines, format_value, locale_of, marks, words
+from tracker.reports.exporters.common import Numbers, cover_lines, format_value, marks, numbers_of, words
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 NUMERIC = {"int", "year", "decimal", "percent", "money"}
@@ -25,7 +25,7 @@ def write(dataset: ReportDataset) -> bytes:
     _setup(document, dataset)
     _cover(document, dataset)
     for section in dataset.sections:
-        _section(document, section, locale_of(dataset), words(dataset))
+        _section(document, section, numbers_of(dataset), words(dataset))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -60,19 +60,19 @@ def _cover(document, dataset: ReportDataset) -> None:
     document.add_page_break()
 
 
-def _section(document, section: Section, locale: str, w: dict[str, str]) -> None:
+def _section(document, section: Section, numbers: Numbers, w: dict[str, str]) -> None:
     document.add_heading(section.title, level=1)
     for paragraph in section.paragraphs:
         document.add_paragraph(paragraph)
     for table in section.tables:
         document.add_heading(table.title, level=2)
         if table.rows:
-            _table(document, table, locale)
+            _table(document, table, numbers)
         else:
             document.add_paragraph(table.empty_text or w["no_data"]).runs[0].italic = True
 
 
-def _table(document, table: Table, locale: str) -> None:
+def _table(document, table: Table, numbers: Numbers) -> None:
     grid = document.add_table(rows=1, cols=len(table.columns))
     grid.style = "Table Grid"
     for cell, column in zip(grid.rows[0].cells, table.columns):
@@ -82,7 +82,7 @@ def _table(document, table: Table, locale: str) -> None:
     for row in table.rows:
         cells = grid.add_row().cells
         for cell, column in zip(cells, table.columns):
-            cell.text = format_value(row.get(column.key), column.kind, locale)
+            cell.text = format_value(row.get(column.key), column.kind, numbers)
             if column.kind in NUMERIC:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for row in grid.rows:

@@ -1,7 +1,7 @@
 """PDF with ReportLab: a cover, every section with its headings, paragraphs, charts and tables (header
 rows repeated on every page), page numbers, and a visible draft / provisional mark.
 
-ReportLab's bundled Helvetica (WinAnsi) covers Spanish: á é í ó ú ñ ü ¿ ¡ € and "S/".
+ReportLab's bundled Helvetica (WinAnsi) covers Spanish: á é í ó ú ñ ü ¿ ¡ € $ and "S/".
 The dashboard's SVG charts are converted to ReportLab drawings with svglib (pure Python).
 """
 
@@ -22,7 +22,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
 from tracker.reports.dataset import Column, ReportDataset, Section, Table
-from tracker.reports.exporters.common import DRAFT_MARK, cover_lines, format_value, locale_of, marks, words
+from tracker.reports.exporters.common import DRAFT_MARK, Numbers, cover_lines, format_value, marks, numbers_of, words
 
 PAGE = landscape(A4)
 MARGIN = 1.5 * cm
@@ -47,7 +47,7 @@ def write(dataset: ReportDataset) -> bytes:
     styles = _styles()
     story = _cover(dataset, styles, w)
     for section in dataset.sections:
-        story += _section(section, styles, locale_of(dataset), w)
+        story += _section(section, styles, numbers_of(dataset), w)
     header = " · ".join([f"{meta.get('plan_code')} · {meta.get('title', '')}", *marks(dataset)])
     doc.build(story, canvasmaker=_numbered_canvas(header, w["page"], DRAFT_MARK if not meta.get("final") else ""))
     return buffer.getvalue()
@@ -107,7 +107,7 @@ def _cover(dataset: ReportDataset, styles, w: dict[str, str]) -> list:
 # -- sections -------------------------------------------------------------------------------------
 
 
-def _section(section: Section, styles, locale: str, w: dict[str, str]) -> list:
+def _section(section: Section, styles, numbers: Numbers, w: dict[str, str]) -> list:
     heading = Paragraph(f'<a name="{section.key}"/>{_text(section.title)}', styles["h1"])
     heading.bookmark_title = section.title
     story: list = [heading]
@@ -116,7 +116,7 @@ def _section(section: Section, styles, locale: str, w: dict[str, str]) -> list:
     for table in section.tables:
         title = Paragraph(_text(table.title), styles["h2"])
         if table.rows:
-            story += [title, _table(table, styles, locale)]
+            story += [title, _table(table, styles, numbers)]
         else:
             story.append(KeepTogether([title, Paragraph(_text(table.empty_text or w["no_data"]), styles["note"])]))
     return story
@@ -140,10 +140,10 @@ def _chart(svg: Any):
     return drawing
 
 
-def _table(table: Table, styles, locale: str) -> LongTable:
+def _table(table: Table, styles, numbers: Numbers) -> LongTable:
     header = [Paragraph(_text(c.label), styles["head"]) for c in table.columns]
     body = [
-        [Paragraph(_text(format_value(row.get(c.key), c.kind, locale)), styles["num" if c.kind in NUMERIC else "cell"]) for c in table.columns]
+        [Paragraph(_text(format_value(row.get(c.key), c.kind, numbers)), styles["num" if c.kind in NUMERIC else "cell"]) for c in table.columns]
         for row in table.rows
     ]
     grid = LongTable([header, *body], colWidths=_widths(table), repeatRows=1, hAlign="LEFT")

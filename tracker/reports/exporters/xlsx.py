@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -27,7 +28,7 @@ def write(dataset: ReportDataset) -> bytes:
     used = {book.active.title.lower()}
     for _section, table in tables(dataset):
         sheet = book.create_sheet(_sheet_name(table.title or table.key, used))
-        _table_sheet(sheet, table)
+        _table_sheet(sheet, table, money_format(dataset))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -64,7 +65,15 @@ def _report_sheet(sheet: Worksheet, dataset: ReportDataset) -> None:
     sheet.column_dimensions["B"].width = 110
 
 
-def _table_sheet(sheet: Worksheet, table: Table) -> None:
+def money_format(dataset: ReportDataset) -> str:
+    """Amounts with the decimals of the plan's currency (two for soles, none for Chilean pesos); the
+    column labels name the currency."""
+    currency = dataset.meta.get("currency")
+    digits = get_currency_precision(currency) if currency else 2
+    return "#,##0." + "0" * digits if digits else "#,##0"
+
+
+def _table_sheet(sheet: Worksheet, table: Table, money: str = NUMBER_FORMATS["money"]) -> None:
     _append(sheet, [str(c.label) for c in table.columns])
     for cell in sheet[1]:
         cell.font = BOLD
@@ -76,7 +85,7 @@ def _table_sheet(sheet: Worksheet, table: Table) -> None:
         sheet.column_dimensions[letter].width = 14 if column.kind != "text" else 40
         if column.kind in NUMBER_FORMATS:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = NUMBER_FORMATS[column.kind]
+                cell.number_format = money if column.kind == "money" else NUMBER_FORMATS[column.kind]
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(max(1, len(table.columns)))}{max(1, sheet.max_row)}"
 
