@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import re
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from config import TestingConfig
 from tracker import create_app, migrate
@@ -17,11 +20,13 @@ from tracker.auth.models import Role
 from tracker.db import Base, db
 from tracker.extensions import limiter
 from tracker.models import load_all
-from tracker.plan.loader import PERU_SEED, import_plan, read_plan_file
+from tracker.plan.loader import PERU_SEED, import_plan, read_plan_file, validate_plan_data
 
 pytest_plugins = ["e2e.browser"]
 
 PASSWORD = "Correct-Horse-Battery-Staple-42"
+# The second country's plan of the tests' own (not official): see the file's header for what it exercises.
+CHILE_FILE = Path(__file__).parent / "plans" / "chile-2022.yaml"
 ROLE_INSTITUTION = {Role.reporter: "MGP", Role.committee: "CIG-MINDEF", Role.viewer: None, Role.admin: None}
 
 
@@ -92,6 +97,39 @@ def peru(app):
     """Peru's 2021 plan, seeded from the real seed file."""
     with app.app_context():
         result = import_plan(db.session, _peru_file())
+        db.session.commit()
+    return result
+
+
+@functools.cache
+def chile_plan_file():
+    return read_plan_file(CHILE_FILE)  # parsed once per run, like Peru's
+
+
+def chile_data() -> dict:
+    """Chile's test plan file as plain data, a fresh copy to change for a variant (then validate_plan_data it)."""
+    return copy.deepcopy(_chile_yaml())
+
+
+@functools.cache
+def _chile_yaml() -> dict:
+    return yaml.safe_load(CHILE_FILE.read_text(encoding="utf-8"))
+
+
+def import_chile_without_a_body(app) -> None:
+    """A variant of Chile's plan, derived from its file: no monitoring body."""
+    data = chile_data()
+    del data["plan"]["monitoring_body"]
+    with app.app_context():
+        import_plan(db.session, validate_plan_data(data, f"{CHILE_FILE.name} without a monitoring body"))
+        db.session.commit()
+
+
+@pytest.fixture
+def chile(app, peru):
+    """Chile's test plan (tests/plans/chile-2022.yaml), imported beside Peru's."""
+    with app.app_context():
+        result = import_plan(db.session, chile_plan_file())
         db.session.commit()
     return result
 

@@ -1,5 +1,7 @@
 """Budget classification profiles: a generic plan of another country (Chile, CLP) beside Peru's (pe_mef).
 
+Chile's plan is the tests' own file, tests/plans/chile-2022.yaml (conftest's `chile`), not an official plan.
+
 Each plan's budget pages, forms and reports speak its own profile's terms and its own currency; the
 compliance denominator is the institutions its budget clause binds.
 """
@@ -26,77 +28,37 @@ from tracker.budget import profiles, queries
 from tracker.budget.models import BudgetItem, BudgetStage
 from tracker.db import db
 from tracker.plan import models as pm
-from tracker.plan.loader import import_plan, validate_plan_data
 from tracker.progress.models import CycleState, Entry, EntryKind, ReportingCycle
 from tracker.reports import services as reports
 from tracker.reports.exporters import export
 from tracker.reports.exporters.common import Numbers, format_value
 
-CL_YEAR = 2024
-CL_URL = f"/plans/CL-2023/budget/{CL_YEAR}"
+CL, CL_YEAR = "CL-2022", 2024
+CL_URL = f"/plans/{CL}/budget/{CL_YEAR}"
 PE_URL = f"/plans/PE-2021/budget/{YEAR}"
 EN = {"Accept-Language": "en"}
-SOURCE = {"document": "Plan de prueba (no oficial)", "verification": "verbatim"}
-
-
-def _institution(code: str, es: str, en: str, kind: str = "ministry") -> dict:
-    return {"code": code, "name": {"es": es, "en": en}, "kind": kind}
-
-
-# A small test plan of another country, not anyone's official plan: three institutions report on its
-# actions, and its budget clause binds only two of them.
-CHILE_PLAN = {
-    "format": "nap-tracker/plan@1",
-    "country": {
-        "iso_code": "CL",
-        "name": {"es": "Chile", "en": "Chile"},
-        "profile": {"timezone": "America/Santiago", "currency": "CLP", "locale": "es_CL"},
-    },
-    "institutions": [
-        _institution("EJERCITO", "Ejército de Chile", "Chilean Army", "armed_forces"),
-        _institution("ARMADA", "Armada de Chile", "Chilean Navy", "armed_forces"),
-        _institution("MINMUJER", "Ministerio de la Mujer", "Ministry of Women"),
-        _institution("MESA", "Mesa de seguimiento", "Monitoring table", "committee"),
-    ],
-    "plan": {
-        "code": "CL-2023",
-        "title": {"es": "Plan de prueba sobre mujeres, paz y seguridad", "en": "Test plan on women, peace and security"},
-        "original_language": "es",
-        "start_year": 2023,
-        "end_year": 2026,
-        "monitoring_body": {"code": "MESA-1325", "name": {"es": "Mesa 1325", "en": "1325 Table"}},
-        "budget": {"profile": "generic", "binds": ["EJERCITO", "ARMADA"]},
-        "source": SOURCE,
-        "pillars": [{"code": "PAR", "kind": "participation", "name": {"es": "Participación", "en": "Participation"}, "source": SOURCE}],
-        "actions": [
-            {"code": "PAR-1", "pillar": "PAR", "text": {"es": "Formar a mujeres oficiales", "en": "Train women officers"},
-             "responsibility": {"lead": ["EJERCITO"], "support": ["ARMADA", "MINMUJER"], "verification": "verbatim"},
-             "source": SOURCE},
-        ],
-    },
-}
 
 
 @pytest.fixture
-def chile(app, peru):
-    """The Chilean test plan imported beside Peru's, with an open reporting cycle."""
+def chile_cycle(app, chile):
+    """Chile's test plan (conftest's `chile`: its budget clause binds MINDEF and MMEG, not MININTER, which also
+    reports on actions) with an open reporting cycle."""
     with app.app_context():
-        result = import_plan(db.session, validate_plan_data(CHILE_PLAN, "chile-test"))
-        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="CL-2023")).one()
+        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code=CL)).one()
         db.session.add(ReportingCycle(plan_id=plan.id, year=CL_YEAR, deadline=date.today() + timedelta(days=30),
                                       state=CycleState.open))
         db.session.commit()
-    return result
 
 
 @pytest.fixture
-def army(login_as, chile):
-    return login_as(Role.reporter, email="ejercito@example.cl", institution="CL:EJERCITO")
+def mindef(login_as, chile_cycle):
+    """A reporter of Chile's MINDEF, which leads PAR-1 and is bound by the budget clause."""
+    return login_as(Role.reporter, email="mindef@example.cl", institution="CL:MINDEF")
 
 
 @pytest.fixture
-def chile_committee(login_as, chile):
-    return login_as(Role.committee, email="mesa@example.cl", institution="CL:MESA", plans=("CL-2023",))
+def chile_committee(login_as, chile_cycle):
+    return login_as(Role.committee, email="mesa@example.cl", institution=None, plans=(CL,))
 
 
 GOOD_CL = {"stage": "included_pia", "product_activity": "Programa 01 Formación", "funding_source": "Recursos ordinarios",
@@ -145,8 +107,8 @@ def _speaks_no_peruvian_terms(page: str) -> None:
 # -- the form ---------------------------------------------------------------------------------------
 
 
-def test_generic_form_has_the_generic_fields_in_the_plans_currency(army):
-    response = army.get(CL_URL, headers=EN)
+def test_generic_form_has_the_generic_fields_in_the_plans_currency(mindef):
+    response = mindef.get(CL_URL, headers=EN)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     for text in ("Budget line", "Allocated, $", "Executed, $", "Funding source", "Included in the budget", "Added during the year",
@@ -156,9 +118,9 @@ def test_generic_form_has_the_generic_fields_in_the_plans_currency(army):
     assert 'name="pliego"' not in page and 'name="pia"' not in page and "/import" not in page
 
 
-def test_generic_item_is_stored_in_the_budget_item_columns(app, army):
+def test_generic_item_is_stored_in_the_budget_item_columns(app, mindef):
     # A field the generic profile does not have (pia) is ignored, even when posted.
-    assert _save(army, CL_URL, {**GOOD_CL, "pia": "999", "pliego": "026"}).status_code == 302
+    assert _save(mindef, CL_URL, {**GOOD_CL, "pia": "999", "pliego": "026"}).status_code == 302
     with app.app_context():
         item = db.session.scalars(sa.select(BudgetItem)).one()
         assert (item.product_activity, item.funding_source) == ("Programa 01 Formación", "Recursos ordinarios")
@@ -174,8 +136,8 @@ def test_generic_item_is_stored_in_the_budget_item_columns(app, army):
         ({**GOOD_CL, "devengado": "2000000"}, "The amount executed cannot be above the amount allocated."),
     ],
 )
-def test_generic_messages_speak_allocated_and_executed(app, army, data, message):
-    response = _save(army, CL_URL, data, send=True)
+def test_generic_messages_speak_allocated_and_executed(app, mindef, data, message):
+    response = _save(mindef, CL_URL, data, send=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert message in page
@@ -184,12 +146,12 @@ def test_generic_messages_speak_allocated_and_executed(app, army, data, message)
         assert db.session.scalars(sa.select(BudgetItem)).first() is None
 
 
-def test_spending_portal_import_exists_only_for_peru(app, army, navy):
-    _save(army, CL_URL, GOOD_CL)
+def test_spending_portal_import_exists_only_for_peru(app, mindef, navy):
+    _save(mindef, CL_URL, GOOD_CL)
     csv = io.BytesIO(b"Pliego,Unidad Ejecutora,Meta,PIM,Devengado\n026,001,0012,100,50\n")
-    response = army.post_form(f"{CL_URL}/import", {"file": (csv, "x.csv")}, token_from=CL_URL, content_type="multipart/form-data")
+    response = mindef.post_form(f"{CL_URL}/import", {"file": (csv, "x.csv")}, token_from=CL_URL, content_type="multipart/form-data")
     assert response.status_code == 404
-    assert "/import" not in army.get(CL_URL).get_data(as_text=True)  # the import form is not offered either
+    assert "/import" not in mindef.get(CL_URL).get_data(as_text=True)  # the import form is not offered either
     _save(navy, PE_URL, GOOD_PE)
     peru_page = navy.get(PE_URL, headers=EN).get_data(as_text=True)
     assert f"{PE_URL}/import" in peru_page and "spending portal" in peru_page
@@ -206,13 +168,13 @@ def test_peru_form_keeps_pe_mef_fields_in_soles(navy):
 # -- money and pages ----------------------------------------------------------------------------------
 
 
-def test_generic_pages_write_chilean_pesos(app, army, chile_committee):
-    _save(army, CL_URL, {**GOOD_CL, "external_support-0-donor": "ONU Mujeres", "external_support-0-amount": "2500.5",
+def test_generic_pages_write_chilean_pesos(app, mindef, chile_committee):
+    _save(mindef, CL_URL, {**GOOD_CL, "external_support-0-donor": "ONU Mujeres", "external_support-0-amount": "2500.5",
                          "external_support-0-currency": "usd"}, send=True)
-    entry = _approve(app, chile_committee, "CL", "EJERCITO")
+    entry = _approve(app, chile_committee, "CL", "MINDEF")
     entry_page = chile_committee.get(f"/entries/{entry.id}", headers=EN).get_data(as_text=True)
     compliance = chile_committee.get(f"{CL_URL}/compliance", headers=EN).get_data(as_text=True)
-    history = chile_committee.get("/plans/CL-2023/budget/institutions/EJERCITO", headers=EN).get_data(as_text=True)
+    history = chile_committee.get(f"/plans/{CL}/budget/institutions/MINDEF", headers=EN).get_data(as_text=True)
     for page in (entry_page, compliance, history):
         assert "$1.234.568" in page and "$1.000.000" in page  # es_CL: no decimals, dots for thousands
         _speaks_no_peruvian_terms(page)
@@ -221,14 +183,14 @@ def test_generic_pages_write_chilean_pesos(app, army, chile_committee):
     assert "Allocated" in compliance and "Executed" in compliance
 
 
-def test_a_returned_item_names_the_plans_own_monitoring_body(app, army, chile_committee):
-    _save(army, CL_URL, GOOD_CL, send=True)
-    entry = _budget_entry(app, "CL", "EJERCITO")
+def test_a_returned_item_names_the_plans_own_monitoring_body(app, mindef, chile_committee):
+    _save(mindef, CL_URL, GOOD_CL, send=True)
+    entry = _budget_entry(app, "CL", "MINDEF")
     response = chile_committee.post_form(f"/entries/{entry.id}/return", {"note": "Falta la resolución", "version": str(entry.version)},
                                          token_from=f"/entries/{entry.id}")
     assert response.status_code == 302
-    page = army.get(CL_URL, headers=EN).get_data(as_text=True)
-    assert "Returned by the monitoring body (1325 Table):" in page and "Falta la resolución" in page
+    page = mindef.get(CL_URL, headers=EN).get_data(as_text=True)
+    assert "Returned by the monitoring body (Intersectoral Roundtable 1325):" in page and "Falta la resolución" in page
     assert "Returned by the Gender Equality Committee" not in page
 
 
@@ -255,27 +217,27 @@ def test_a_plan_without_currency_shows_plain_numbers():
 # -- the compliance denominator ---------------------------------------------------------------------
 
 
-def test_compliance_counts_only_the_institutions_the_clause_binds(app, army, chile_committee, login_as):
+def test_compliance_counts_only_the_institutions_the_clause_binds(app, mindef, chile_committee, login_as):
     with app.test_request_context():
-        table = queries.compliance_table(db.session, _plan("CL-2023"), CL_YEAR)
-        assert sorted(r.institution.code for r in table.rows) == ["ARMADA", "EJERCITO"]  # not MINMUJER, which has items
+        table = queries.compliance_table(db.session, _plan(CL), CL_YEAR)
+        assert sorted(r.institution.code for r in table.rows) == ["MINDEF", "MMEG"]  # not MININTER, which has actions
         assert (table.result.complying, table.result.counted) == (0, 2)
-    _save(army, CL_URL, GOOD_CL, send=True)
-    _approve(app, chile_committee, "CL", "EJERCITO")
+    _save(mindef, CL_URL, GOOD_CL, send=True)
+    _approve(app, chile_committee, "CL", "MINDEF")
     with app.test_request_context():
-        table = queries.compliance_table(db.session, _plan("CL-2023"), CL_YEAR)
+        table = queries.compliance_table(db.session, _plan(CL), CL_YEAR)
         assert (table.result.complying, table.result.counted, table.result.share) == (1, 2, Decimal(1) / 2)
         assert table.totals["pim"] == Decimal("1234567.50")
     page = chile_committee.get(f"{CL_URL}/compliance", headers=EN).get_data(as_text=True)
     assert "1 of 2 institutions with an approved item in their budget" in page
 
 
-def test_an_institution_the_clause_does_not_bind_cannot_file_an_item(app, login_as, chile):
-    women = login_as(Role.reporter, email="mujer@example.cl", institution="CL:MINMUJER")
-    assert "does not bind your institution" in women.get(CL_URL, headers=EN).get_data(as_text=True)
-    response = _save(women, CL_URL, GOOD_CL)
+def test_an_institution_the_clause_does_not_bind_cannot_file_an_item(app, login_as, chile_cycle):
+    interior = login_as(Role.reporter, email="mininter@example.cl", institution="CL:MININTER")
+    assert "does not bind your institution" in interior.get(CL_URL, headers=EN).get_data(as_text=True)
+    response = _save(interior, CL_URL, GOOD_CL)
     assert response.status_code == 400
-    assert "does not bind MINMUJER" in response.get_data(as_text=True)
+    assert "does not bind MININTER" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(sa.select(BudgetItem)).first() is None
 
@@ -302,21 +264,21 @@ def _docx_cells(data: bytes) -> list[str]:
     return [cell.text for table in Document(io.BytesIO(data)).tables for row in table.rows for cell in row.cells]
 
 
-def test_each_plans_annual_report_uses_its_own_currency(app, army, chile_committee, navy, committee):
-    _save(army, CL_URL, GOOD_CL, send=True)
-    _approve(app, chile_committee, "CL", "EJERCITO")
+def test_each_plans_annual_report_uses_its_own_currency(app, mindef, chile_committee, navy, committee):
+    _save(mindef, CL_URL, GOOD_CL, send=True)
+    _approve(app, chile_committee, "CL", "MINDEF")
     _save(navy, PE_URL, GOOD_PE, send=True)
     _approve(app, committee, "PE", "MGP")
 
-    _dataset, data = _report(app, "CL-2023", CL_YEAR)
+    _dataset, data = _report(app, CL, CL_YEAR)
     doc = json.loads(data)
     assert (doc["meta"]["currency"], doc["meta"]["money_locale"], doc["meta"]["budget_profile"]) == ("CLP", "es_CL", "generic")
     budget = next(s for s in doc["sections"] if s["key"] == "budget")
     table = budget["tables"][0]
     assert table["title"] == "Budget items by institution (Chilean pesos)"
     assert [(c["key"], c["label"]) for c in table["columns"] if c["kind"] == "money"] == [("allocated", "Allocated, $"), ("executed", "Executed, $")]
-    army_row = next(r for r in table["rows"] if r["institution"].startswith("EJERCITO"))
-    assert (army_row["allocated"], army_row["executed"], army_row["stage"]) == ("1234567.50", "1000000", "Included in the budget")
+    mindef_row = next(r for r in table["rows"] if r["institution"].startswith("MINDEF"))
+    assert (mindef_row["allocated"], mindef_row["executed"], mindef_row["stage"]) == ("1234567.50", "1000000", "Included in the budget")
     assert budget["paragraphs"] == ["1 of 2 institutions bound by the budget clause have an approved budget item for their NAP activities (50%)."]
     assert not any(term in json.dumps(budget, ensure_ascii=False) for term in PERU_TERMS)
 
@@ -328,25 +290,25 @@ def test_each_plans_annual_report_uses_its_own_currency(app, army, chile_committ
     assert [c["label"] for c in table["columns"] if c["kind"] == "money"] == ["PIA, S/", "PIM, S/", "Accrued, S/"]
 
 
-def test_report_files_write_amounts_in_each_plans_currency(app, army, chile_committee, navy, committee):
-    _save(army, CL_URL, GOOD_CL, send=True)
-    _approve(app, chile_committee, "CL", "EJERCITO")
+def test_report_files_write_amounts_in_each_plans_currency(app, mindef, chile_committee, navy, committee):
+    _save(mindef, CL_URL, GOOD_CL, send=True)
+    _approve(app, chile_committee, "CL", "MINDEF")
     _save(navy, PE_URL, GOOD_PE, send=True)
     _approve(app, committee, "PE", "MGP")
-    _dataset, chile_docx = _report(app, "CL-2023", CL_YEAR, "es", "docx")
+    _dataset, chile_docx = _report(app, CL, CL_YEAR, "es", "docx")
     _dataset, peru_docx = _report(app, "PE-2021", YEAR, "es", "docx")
     assert "$1.234.568" in _docx_cells(chile_docx) and not any("S/" in c for c in _docx_cells(chile_docx))
     assert "S/\xa0180,000.50" in _docx_cells(peru_docx)
-    _dataset, chile_zip = _report(app, "CL-2023", CL_YEAR, "en", "csv")
+    _dataset, chile_zip = _report(app, CL, CL_YEAR, "en", "csv")
     with zipfile.ZipFile(io.BytesIO(chile_zip)) as archive:
         header = archive.read("budget.csv").decode("utf-8-sig").splitlines()[0]
         meta = archive.read("meta.csv").decode("utf-8-sig")
     assert header == "Institution,Budget clause,\"Allocated, $\",\"Executed, $\",Execution,Complies"
     assert "currency,CLP" in meta and "money_locale,es_CL" in meta
-    _dataset, chile_pdf = _report(app, "CL-2023", CL_YEAR, "en", "pdf")
+    _dataset, chile_pdf = _report(app, CL, CL_YEAR, "en", "pdf")
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(chile_pdf)).pages)
     assert "$1.234.568" in text and "S/" not in text
-    for code, year, number_format in (("CL-2023", CL_YEAR, "#,##0"), ("PE-2021", YEAR, "#,##0.00")):
+    for code, year, number_format in ((CL, CL_YEAR, "#,##0"), ("PE-2021", YEAR, "#,##0.00")):
         _dataset, book = _report(app, code, year, "en", "xlsx")
         sheet = next(ws for ws in load_workbook(io.BytesIO(book)).worksheets if ws.title.startswith("Budget items"))
         assert sheet["C2"].number_format == number_format  # the currency's decimals: none for pesos, two for soles

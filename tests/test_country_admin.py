@@ -4,70 +4,22 @@ profiles and monitoring bodies are edited with the plan file's checks, and every
 
 from __future__ import annotations
 
-import copy
 import re
 
 import pytest
 import sqlalchemy as sa
 
-from conftest import Client
+from conftest import Client, import_chile_without_a_body
 from test_admin import ADMIN_EMAIL, admin, checked_plans, create_user, events, peru, text, translated  # noqa: F401
 from test_admin import user_by_email, user_form
 from tracker.auth.models import BodyMember, Role, User, ViewerPlan
 from tracker.db import db
 from tracker.plan import models as m
-from tracker.plan.loader import import_plan, validate_plan_data
 
-SOURCE = {"document": "Plan de Acción Nacional 1325 de Chile (prueba)", "verification": "summary"}
-
-# A second country's plan of our own, small: Chile's time zone, currency and locale, its own monitoring body and an
-# institution whose code (MGP) Peru's list also has.
-CHILE = {
-    "format": "nap-tracker/plan@1",
-    "country": {"iso_code": "CL", "name": {"es": "Chile", "en": "Chile"},
-                "profile": {"timezone": "America/Santiago", "currency": "CLP", "locale": "es_CL"}},
-    "institutions": [
-        {"code": "MINDEF", "name": {"es": "Ministerio de Defensa Nacional", "en": "Ministry of National Defence"},
-         "kind": "ministry"},
-        {"code": "MGP", "name": {"es": "Mesa de Género y Paz", "en": "Gender and Peace Table"}, "kind": "committee",
-         "parent": "MINDEF"},
-        {"code": "ARMADA", "name": {"es": "Armada de Chile", "en": "Chilean Navy"}, "kind": "armed_forces",
-         "parent": "MINDEF"},
-    ],
-    "plan": {
-        "code": "CL-2023", "title": {"es": "Tercer Plan de Acción Nacional", "en": "Third National Action Plan"},
-        "original_language": "es", "adoption_year": 2023, "start_year": 2023, "end_year": 2026,
-        "monitoring_body": {"code": "MESA-1325", "name": {"es": "Mesa Intersectorial 1325", "en": "1325 Intersectoral Table"}},
-        "budget": {"profile": "generic"},
-        "source": SOURCE,
-        "pillars": [{"code": "COORD", "kind": "other", "name": {"es": "Coordinación", "en": "Coordination"}, "source": SOURCE}],
-        "indicators": [{"code": "CL-I1", "pillar": "COORD", "name": {"es": "Reuniones de la mesa", "en": "Table meetings"},
-                        "measure": "number", "targets": [{"year": 2024, "value": 4, "verification": "summary"}],
-                        "source": SOURCE}],
-    },
-}
-
-
-def chile_data(**plan_changes) -> dict:
-    """Chile's plan file as data, with changes to its `plan` part (monitoring_body=None drops the body)."""
-    data = copy.deepcopy(CHILE)
-    for key, value in plan_changes.items():
-        if value is None:
-            data["plan"].pop(key, None)
-        else:
-            data["plan"][key] = value
-    return data
-
-
-def import_chile(app, operator: str | None = None, **plan_changes) -> None:
-    with app.app_context():
-        import_plan(db.session, validate_plan_data(chile_data(**plan_changes), "chile.yaml"), operator=operator)
-        db.session.commit()
-
-
-@pytest.fixture
-def chile(app, peru):
-    import_chile(app)
+# Chile's plan is the tests' own file, tests/plans/chile-2022.yaml (conftest's `chile`): Chile's time zone, currency and
+# locale, its own monitoring body (Mesa Intersectorial 1325) and an institution whose code (MINDEF) Peru's list also has.
+CL = "CL-2022"
+CL_TITLE = "Plan de prueba 1325 (modelado en Chile)"
 
 
 def country(app, iso: str) -> m.Country:
@@ -105,59 +57,59 @@ def test_user_form_groups_the_institutions_by_country(admin, chile):
     page = text(admin.get("/admin/users/new"))
     chile_group = page.split('<optgroup label="Chile">')[1].split("</optgroup>")[0]
     peru_group = page.split('<optgroup label="Perú">')[1].split("</optgroup>")[0]
-    assert '<option value="CL:MGP">CL · MGP — Mesa de Género y Paz</option>' in chile_group
-    assert 'value="PE:MGP"' in peru_group and "CL:" not in peru_group
+    assert '<option value="CL:MINDEF">CL · MINDEF — Ministerio de Defensa Nacional</option>' in chile_group
+    assert 'value="PE:MINDEF"' in peru_group and "CL:" not in peru_group
 
 
 def test_admin_attaches_a_reporter_to_the_institution_of_the_chosen_country(app, admin, chile):
-    assert create_user(admin, email="armada@example.cl", institution="CL:ARMADA").status_code == 302
-    assert create_user(admin, email="mesa@example.cl", institution="CL:MGP").status_code == 302
-    user = user_by_email(app, "mesa@example.cl")
-    assert (user.institution.country.iso_code, user.institution.code) == ("CL", "MGP")
+    assert create_user(admin, email="emco@example.cl", institution="CL:EMCO").status_code == 302
+    assert create_user(admin, email="mindef@example.cl", institution="CL:MINDEF").status_code == 302
+    user = user_by_email(app, "mindef@example.cl")
+    assert (user.institution.country.iso_code, user.institution.code) == ("CL", "MINDEF")
 
 
 def test_a_code_two_countries_have_must_name_its_country(app, admin, chile):
-    response = create_user(admin, institution="MGP")
+    response = create_user(admin, institution="MINDEF")
     assert response.status_code == 400
     assert translated(app, "%(code)s exists in several countries (%(countries)s): write it as %(example)s.",
-                      code="MGP", countries="CL, PE", example="CL:MGP") in text(response)
+                      code="MINDEF", countries="CL, PE", example="CL:MINDEF") in text(response)
     assert user_by_email(app, "nueva@example.org") is None
 
 
 def test_the_form_offers_every_plan_with_its_monitoring_body(admin, chile):
     page = text(admin.get("/admin/users/new"))
-    assert "CL-2023 · Tercer Plan de Acción Nacional — Mesa Intersectorial 1325" in page
+    assert f"{CL} · {CL_TITLE} — Mesa Intersectorial 1325" in page
     assert "PE-2021 · Plan (es) — Comité (es)" in page
 
 
 def test_a_committee_member_sits_on_the_bodies_of_the_plans_ticked(app, admin, chile):
-    response = create_user(admin, email="mesa@example.cl", role="committee", institution="CL:MGP", plans=["CL-2023"])
+    response = create_user(admin, email="mesa@example.cl", role="committee", institution="CL:MINREL", plans=[CL])
     assert response.status_code == 302
-    assert memberships(app, "mesa@example.cl") == [("CL-2023", "MESA-1325")]
+    assert memberships(app, "mesa@example.cl") == [(CL, "MESA-1325")]
     (event,) = events(app, "user.created")[-1:]
-    assert event.details_dict["plans"] == ["CL-2023"] and event.details_dict["institution"] == "CL:MGP"
+    assert event.details_dict["plans"] == [CL] and event.details_dict["institution"] == "CL:MINREL"
 
 
 def test_a_committee_member_without_a_plan_is_refused_on_the_field_and_nothing_is_lost(app, admin, chile):
-    response = create_user(admin, email="mesa@example.cl", name="Mesa Chile", role="committee", institution="CL:MGP")
+    response = create_user(admin, email="mesa@example.cl", name="Mesa Chile", role="committee", institution="CL:MINREL")
     assert response.status_code == 400
     page = text(response)
     error = translated(app, "A committee member must sit on the monitoring body of at least one plan.")
     assert re.search(r'<fieldset[^>]*id="plans".*?' + re.escape(error) + r".*?</fieldset>", page, re.S)
     assert 'value="mesa@example.cl"' in page and 'value="Mesa Chile"' in page
-    assert '<option selected value="committee">' in page and '<option selected value="CL:MGP">' in page
+    assert '<option selected value="committee">' in page and '<option selected value="CL:MINREL">' in page
     assert user_by_email(app, "mesa@example.cl") is None
 
 
 def test_a_reporter_with_a_plan_ticked_is_refused(app, admin, chile):
-    response = create_user(admin, institution="PE:MGP", plans=["CL-2023"])
+    response = create_user(admin, institution="PE:MGP", plans=[CL])
     assert response.status_code == 400
     assert translated(app, "Only committee members and viewers are tied to plans: choose none for this role.") in text(response)
-    assert checked_plans(response) == ["CL-2023"]
+    assert checked_plans(response) == [CL]
     assert user_by_email(app, "nueva@example.org") is None
 
 
-@pytest.mark.parametrize("plans", [["NOPE-1"], ["CL-2023", "<b>x</b>"]])
+@pytest.mark.parametrize("plans", [["NOPE-1"], [CL, "<b>x</b>"]])
 def test_an_unknown_plan_is_refused_not_a_server_error(app, admin, chile, plans):
     response = create_user(admin, role="viewer", institution="", plans=plans)
     assert response.status_code == 400
@@ -166,40 +118,43 @@ def test_an_unknown_plan_is_refused_not_a_server_error(app, admin, chile, plans)
 
 
 def test_a_viewer_is_limited_to_the_plans_ticked(app, admin, chile):
-    assert create_user(admin, role="viewer", institution="", plans=["CL-2023"]).status_code == 302
-    assert viewer_limits(app, "nueva@example.org") == ["CL-2023"]
+    assert create_user(admin, role="viewer", institution="", plans=[CL]).status_code == 302
+    assert viewer_limits(app, "nueva@example.org") == [CL]
     viewer = Client(app.test_client())
     assert viewer.login("nueva@example.org", "Amber-Canyon-Whistle-Ledger-31").status_code == 302
 
 
 def test_editing_the_plans_moves_the_member_and_audits_old_and_new(app, admin, make_user, chile):
     user_id, email = make_user(Role.committee)  # on Peru's body
-    response = admin.post_form(f"/admin/users/{user_id}", user_form(user_by_email(app, email), plans=["CL-2023"]))
+    response = admin.post_form(f"/admin/users/{user_id}", user_form(user_by_email(app, email), plans=[CL]))
     assert response.status_code == 302
-    assert memberships(app, email) == [("CL-2023", "MESA-1325")]
+    assert memberships(app, email) == [(CL, "MESA-1325")]
     (event,) = events(app, "user.updated")
     assert event.actor_email == ADMIN_EMAIL
-    assert event.details_dict == {"changes": {"plans": [["PE-2021"], ["CL-2023"]]}}
+    assert event.details_dict == {"changes": {"plans": [["PE-2021"], [CL]]}}
     joined = events(app, "user.committee_role_granted")[-1]
-    assert joined.details_dict["plans"] == ["CL-2023"]
+    assert joined.details_dict["plans"] == [CL]
 
 
 def test_the_edit_form_ticks_the_accounts_plans(app, admin, make_user, chile):
-    user_id, _ = make_user(Role.committee, plans=("CL-2023", "PE-2021"))
-    assert checked_plans(admin.get(f"/admin/users/{user_id}")) == ["CL-2023", "PE-2021"]
+    user_id, _ = make_user(Role.committee, plans=(CL, "PE-2021"))
+    assert checked_plans(admin.get(f"/admin/users/{user_id}")) == [CL, "PE-2021"]
 
 
 def test_the_users_list_shows_country_institution_and_plans(app, admin, make_user, chile):
-    make_user(Role.committee, email="mesa@example.cl", institution="CL:MGP", plans=("CL-2023",))
+    make_user(Role.committee, email="mesa@example.cl", institution="CL:MINREL", plans=(CL,))
     make_user(Role.viewer, email="visor@example.org")
     page = text(admin.get("/admin/users"))
     mesa = page.split("mesa@example.cl")[1].split("</tr>")[0]
     visor = page.split("visor@example.org")[1].split("</tr>")[0]
-    assert ">CL:MGP</span>" in mesa and '<td class="users-plans">CL-2023</td>' in mesa
+    assert ">CL:MINREL</span>" in mesa and f'<td class="users-plans">{CL}</td>' in mesa
     assert f'<td class="users-plans">{translated(app, "every plan")}</td>' in visor
 
 
 # -- institutions per country ---------------------------------------------------------------------
+
+
+CHILE_INSTITUTIONS = ["CECOPAC", "EMCO", "MINDEF", "MININTER", "MINREL", "MMEG"]  # the plan file's, by code
 
 
 def institution_form(app, iso: str, **overrides) -> dict:
@@ -217,7 +172,7 @@ def institutions_of(app, iso: str) -> list[str]:
 def test_institutions_page_lists_them_per_country(app, admin, chile):
     page = text(admin.get("/admin/institutions"))
     chile_part = page.split('id="country-CL"')[1].split("</section>")[0]
-    assert "ARMADA" in chile_part and "CIG-MINDEF" not in chile_part
+    assert "EMCO" in chile_part and "CIG-MINDEF" not in chile_part
     assert f'href="/admin/institutions/new?country={country(app, "CL").id}"' in page
     assert 'href="/admin/countries"' in page
 
@@ -229,15 +184,15 @@ def test_new_institution_of_a_country_starts_with_that_country_chosen(app, admin
 
 def test_a_code_another_country_uses_is_free_in_this_one(app, admin, chile):
     assert admin.post_form("/admin/institutions/new", institution_form(app, "CL")).status_code == 302
-    assert institutions_of(app, "CL") == ["ARMADA", "FAP", "MGP", "MINDEF"]
+    assert institutions_of(app, "CL") == [*CHILE_INSTITUTIONS[:2], "FAP", *CHILE_INSTITUTIONS[2:]]
     assert "FAP" in institutions_of(app, "PE")
 
 
 def test_a_code_of_the_same_country_is_refused(app, admin, chile):
-    response = admin.post_form("/admin/institutions/new", institution_form(app, "CL", code="MGP"))
+    response = admin.post_form("/admin/institutions/new", institution_form(app, "CL", code="MINDEF"))
     assert response.status_code == 200
     assert translated(app, "Another institution of this country uses this code.") in text(response)
-    assert institutions_of(app, "CL") == ["ARMADA", "MGP", "MINDEF"]
+    assert institutions_of(app, "CL") == CHILE_INSTITUTIONS
 
 
 def test_an_institution_cannot_be_part_of_another_countrys(app, admin, chile):
@@ -260,7 +215,7 @@ def profile_form(**overrides) -> dict:
 def test_countries_page_lists_profiles_and_the_plans_budget_and_body(app, admin, chile):
     page = text(admin.get("/admin/countries"))
     chile_part = page.split('id="country-CL"')[1].split("</section>")[0]
-    for shown in ("America/Santiago", "CLP", "es_CL", "CL-2023", "Mesa Intersectorial 1325",
+    for shown in ("America/Santiago", "CLP", "es_CL", CL, "Mesa Intersectorial 1325",
                   translated(app, "Generic: budget line, allocated, executed, source")):
         assert shown in chile_part
     peru_part = page.split('id="country-PE"')[1].split("</section>")[0]
@@ -318,45 +273,45 @@ def test_a_missing_timezone_is_refused(app, admin, chile):
 
 def test_admin_changes_the_budget_profile_and_the_body_name(app, admin, chile):
     form = {"budget_profile": "pe_mef", "body_name_es": "Mesa 1325 renovada", "body_name_en": "Renewed 1325 Table"}
-    response = admin.post_form("/admin/plans/CL-2023/profile", form)
+    response = admin.post_form(f"/admin/plans/{CL}/profile", form)
     assert response.status_code == 302
-    plan = plan_row(app, "CL-2023")
+    plan = plan_row(app, CL)
     (body,) = plan.bodies
     assert plan.profile.budget_profile == m.BudgetProfile.pe_mef
     assert (body.code, body.name_es, body.name_en, body.active) == ("MESA-1325", "Mesa 1325 renovada", "Renewed 1325 Table", True)
     (event,) = events(app, "plan.profile_updated")
-    assert event.actor_email == ADMIN_EMAIL and event.details_dict["plan"] == "CL-2023"
+    assert event.actor_email == ADMIN_EMAIL and event.details_dict["plan"] == CL
     assert event.details_dict["changes"] == {"budget_profile": ["generic", "pe_mef"],
                                              "body_name_es": ["Mesa Intersectorial 1325", "Mesa 1325 renovada"],
-                                             "body_name_en": ["1325 Intersectoral Table", "Renewed 1325 Table"]}
+                                             "body_name_en": ["Intersectoral Roundtable 1325", "Renewed 1325 Table"]}
 
 
 def test_the_plan_profile_form_shows_the_current_values(admin, chile):
-    page = admin.get("/admin/plans/CL-2023/profile").get_data(as_text=True)
+    page = admin.get(f"/admin/plans/{CL}/profile").get_data(as_text=True)
     assert '<option selected value="generic">' in page
     assert 'value="Mesa Intersectorial 1325"' in page
     assert 'name="body_code"' not in page  # the active body keeps its code
 
 
 def test_a_plan_without_a_body_gets_one_and_then_a_committee(app, admin, peru):
-    import_chile(app, monitoring_body=None)
-    assert 'name="body_code"' in admin.get("/admin/plans/CL-2023/profile").get_data(as_text=True)
-    refused = create_user(admin, email="mesa@example.cl", role="committee", institution="CL:MGP", plans=["CL-2023"])
+    import_chile_without_a_body(app)
+    assert 'name="body_code"' in admin.get(f"/admin/plans/{CL}/profile").get_data(as_text=True)
+    refused = create_user(admin, email="mesa@example.cl", role="committee", institution="CL:MINREL", plans=[CL])
     assert refused.status_code == 400
-    assert translated(app, "Plan %(code)s has no monitoring body: name one in its plan file.", code="CL-2023") in text(refused)
+    assert translated(app, "Plan %(code)s has no monitoring body: name one in its plan file.", code=CL) in text(refused)
     form = {"budget_profile": "generic", "body_code": "mesa-1325", "body_name_es": "Mesa 1325", "body_name_en": "1325 Table"}
-    assert admin.post_form("/admin/plans/CL-2023/profile", form).status_code == 302
-    assert [(b.code, b.active) for b in plan_row(app, "CL-2023").bodies] == [("MESA-1325", True)]
-    created = create_user(admin, email="mesa@example.cl", role="committee", institution="CL:MGP", plans=["CL-2023"])
+    assert admin.post_form(f"/admin/plans/{CL}/profile", form).status_code == 302
+    assert [(b.code, b.active) for b in plan_row(app, CL).bodies] == [("MESA-1325", True)]
+    created = create_user(admin, email="mesa@example.cl", role="committee", institution="CL:MINREL", plans=[CL])
     assert created.status_code == 302
-    assert memberships(app, "mesa@example.cl") == [("CL-2023", "MESA-1325")]
+    assert memberships(app, "mesa@example.cl") == [(CL, "MESA-1325")]
 
 
 def test_a_bad_plan_profile_is_refused_on_its_field(app, admin, chile):
     form = {"budget_profile": "soles", "body_name_es": "", "body_name_en": "Table"}
-    response = admin.post_form("/admin/plans/CL-2023/profile", form)
+    response = admin.post_form(f"/admin/plans/{CL}/profile", form)
     assert response.status_code == 400
-    assert plan_row(app, "CL-2023").profile.budget_profile == m.BudgetProfile.generic
+    assert plan_row(app, CL).profile.budget_profile == m.BudgetProfile.generic
     assert 'value="Table"' in text(response)
 
 

@@ -1,7 +1,7 @@
 """Deadlines are the end of the deadline day in the plan's country, and timestamps are stored aware (UTC).
 
-Two countries live side by side: Peru (America/Lima, UTC-5 all year) from the seed file, and a small
-Chilean plan of this module's own (America/Santiago, UTC-3 in the southern summer). Submissions go
+Two countries live side by side: Peru (America/Lima, UTC-5 all year) from the seed file, and the tests'
+Chilean plan, tests/plans/chile-2022.yaml (America/Santiago, UTC-3 in the southern summer). Submissions go
 through the real service with its clock set to a chosen moment, are stored, and are read back by the
 dashboard's completeness table.
 """
@@ -20,7 +20,6 @@ from tracker.auth.models import Role, User
 from tracker.dashboard import services as dashboard
 from tracker.db import db
 from tracker.plan import models as pm
-from tracker.plan.loader import import_plan, validate_plan_data
 from tracker.plan.services import get_plan, use_plan
 from tracker.progress import notifications
 from tracker.progress import services
@@ -29,41 +28,12 @@ from tracker.progress.models import ActionStatus, Entry, OutboxMessage
 YEAR, DEADLINE = 2026, date(2026, 12, 31)
 LIMA, SANTIAGO = ZoneInfo("America/Lima"), ZoneInfo("America/Santiago")
 
-_SOURCE = {"document": "Plan de prueba (tests/test_deadlines.py)", "verification": "verbatim"}
-CHILE = {
-    "format": "nap-tracker/plan@1",
-    "country": {
-        "iso_code": "CL",
-        "name": {"es": "Chile", "en": "Chile"},
-        "profile": {"timezone": "America/Santiago", "currency": "CLP", "locale": "es_CL"},
-    },
-    "institutions": [{"code": "MDN", "name": {"es": "Ministerio de Defensa Nacional"}, "kind": "ministry"}],
-    "plan": {
-        "code": "CL-TEST",
-        "title": {"es": "Plan de prueba de plazos"},
-        "original_language": "es",
-        "start_year": 2025,
-        "end_year": 2028,
-        "monitoring_body": {"code": "MESA-CL", "name": {"es": "Mesa de seguimiento"}},
-        "source": _SOURCE,
-        "pillars": [{"code": "PAR", "kind": "participation", "name": {"es": "Participación"}, "source": _SOURCE}],
-        "actions": [{"code": "CL-1", "pillar": "PAR", "text": {"es": "Capacitar al personal."},
-                     "responsibility": {"lead": ["MDN"], "verification": "verbatim"}, "source": _SOURCE}],
-    },
-}
 # plan code -> (its zone, the reporting institution, the action it reports on)
-PLANS = {"PE-2021": (LIMA, "MGP", "PAR-1"), "CL-TEST": (SANTIAGO, "MDN", "CL-1")}
+PLANS = {"PE-2021": (LIMA, "MGP", "PAR-1"), "CL-2022": (SANTIAGO, "MININTER", "PRE-1")}
 
 
 def local(zone: ZoneInfo, *parts: int) -> datetime:
     return datetime(*parts, tzinfo=zone)
-
-
-@pytest.fixture
-def chile(app, peru):
-    with app.app_context():
-        import_plan(db.session, validate_plan_data(CHILE, "tests/test_deadlines.py"))
-        db.session.commit()
 
 
 @pytest.fixture
@@ -101,9 +71,9 @@ def _completeness(app, plan_code: str):
 
 
 @pytest.mark.parametrize("plan_code, moment, on_time", [
-    ("CL-TEST", local(SANTIAGO, 2026, 12, 31, 23, 59, 59), 1),  # last second of the day in Santiago
-    ("CL-TEST", local(SANTIAGO, 2027, 1, 1, 0, 0, 1), 0),  # first second of the next day there
-    ("CL-TEST", local(SANTIAGO, 2026, 12, 31, 22, 30), 1),  # 01:30 UTC on 1 January: still 31 December in Chile
+    ("CL-2022", local(SANTIAGO, 2026, 12, 31, 23, 59, 59), 1),  # last second of the day in Santiago
+    ("CL-2022", local(SANTIAGO, 2027, 1, 1, 0, 0, 1), 0),  # first second of the next day there
+    ("CL-2022", local(SANTIAGO, 2026, 12, 31, 22, 30), 1),  # 01:30 UTC on 1 January: still 31 December in Chile
     ("PE-2021", local(LIMA, 2026, 12, 31, 23, 59, 59), 1),
     ("PE-2021", local(LIMA, 2027, 1, 1, 0, 0, 1), 0),
     ("PE-2021", local(LIMA, 2026, 12, 31, 19, 30), 1),  # after 19:00 in Lima it is already 1 January in UTC
@@ -121,12 +91,12 @@ def test_the_deadline_moment_is_the_next_local_midnight(app, cycles):
         moments = {code: services.deadline_moment(services.get_cycle(db.session, get_plan(db.session, code), YEAR))
                    for code in PLANS}
     assert moments == {"PE-2021": datetime(2027, 1, 1, 5, tzinfo=timezone.utc),
-                       "CL-TEST": datetime(2027, 1, 1, 3, tzinfo=timezone.utc)}
+                       "CL-2022": datetime(2027, 1, 1, 3, tzinfo=timezone.utc)}
 
 
 def test_a_stored_timestamp_reads_back_aware_in_utc(app, cycles, make_user, monkeypatch):
     moment = local(SANTIAGO, 2026, 12, 31, 23, 59, 59)
-    _submit_at(app, monkeypatch, "CL-TEST", _reporter(make_user, "CL-TEST"), moment)
+    _submit_at(app, monkeypatch, "CL-2022", _reporter(make_user, "CL-2022"), moment)
     with app.app_context():  # a new session: the values come from the database, not the identity map
         if db.engine.dialect.name == "postgresql":  # PostgreSQL answers in the connection's zone: make it not UTC
             db.session.execute(sa.text("SET LOCAL TIME ZONE 'Asia/Tokyo'"))
@@ -138,7 +108,7 @@ def test_a_stored_timestamp_reads_back_aware_in_utc(app, cycles, make_user, monk
 
 
 def test_timestamps_compare_as_moments_in_queries(app, cycles, make_user, monkeypatch):
-    _submit_at(app, monkeypatch, "CL-TEST", _reporter(make_user, "CL-TEST"), local(SANTIAGO, 2026, 12, 31, 23, 0))
+    _submit_at(app, monkeypatch, "CL-2022", _reporter(make_user, "CL-2022"), local(SANTIAGO, 2026, 12, 31, 23, 0))
     just_before = local(LIMA, 2026, 12, 31, 20, 59)  # 01:59 UTC, one minute before the submission
     with app.app_context():
         later = db.session.scalar(sa.select(sa.func.count()).select_from(Entry).where(Entry.submitted_at > just_before))
@@ -147,7 +117,7 @@ def test_timestamps_compare_as_moments_in_queries(app, cycles, make_user, monkey
 
 
 def test_a_naive_timestamp_is_refused(app, cycles, make_user, monkeypatch):
-    _submit_at(app, monkeypatch, "CL-TEST", _reporter(make_user, "CL-TEST"), local(SANTIAGO, 2026, 12, 1, 12, 0))
+    _submit_at(app, monkeypatch, "CL-2022", _reporter(make_user, "CL-2022"), local(SANTIAGO, 2026, 12, 1, 12, 0))
     with app.app_context():
         entry = db.session.scalars(sa.select(Entry)).one()
         entry.submitted_at = datetime(2026, 12, 31, 23, 0)  # which zone? nobody knows
@@ -158,10 +128,10 @@ def test_a_naive_timestamp_is_refused(app, cycles, make_user, monkeypatch):
 
 
 @pytest.mark.parametrize("now, left", [
-    (datetime(2027, 1, 1, 2, 30, tzinfo=timezone.utc), {"PE-2021": 0, "CL-TEST": 0}),  # 21:30 in Lima, 23:30 in Santiago
-    (datetime(2027, 1, 1, 4, 30, tzinfo=timezone.utc), {"PE-2021": 0, "CL-TEST": -1}),  # 23:30 in Lima, 01:30 in Santiago
-    (datetime(2027, 1, 1, 5, 30, tzinfo=timezone.utc), {"PE-2021": -1, "CL-TEST": -1}),
-    (datetime(2026, 12, 30, 4, 0, tzinfo=timezone.utc), {"PE-2021": 2, "CL-TEST": 1}),  # 29 Dec in Lima, 30 Dec in Santiago
+    (datetime(2027, 1, 1, 2, 30, tzinfo=timezone.utc), {"PE-2021": 0, "CL-2022": 0}),  # 21:30 in Lima, 23:30 in Santiago
+    (datetime(2027, 1, 1, 4, 30, tzinfo=timezone.utc), {"PE-2021": 0, "CL-2022": -1}),  # 23:30 in Lima, 01:30 in Santiago
+    (datetime(2027, 1, 1, 5, 30, tzinfo=timezone.utc), {"PE-2021": -1, "CL-2022": -1}),
+    (datetime(2026, 12, 30, 4, 0, tzinfo=timezone.utc), {"PE-2021": 2, "CL-2022": 1}),  # 29 Dec in Lima, 30 Dec in Santiago
 ])
 def test_days_left_count_from_today_in_the_plan_country(app, cycles, now, left):
     with app.app_context():
@@ -170,18 +140,18 @@ def test_days_left_count_from_today_in_the_plan_country(app, cycles, now, left):
 
 
 def test_a_reminder_counts_the_days_in_the_plan_country(app, cycles, make_user):
-    reporter_id = _reporter(make_user, "CL-TEST")
+    reporter_id = _reporter(make_user, "CL-2022")
     with app.app_context():
         db.session.get(User, reporter_id).language = "en"
-        cycle = services.get_cycle(db.session, get_plan(db.session, "CL-TEST"), YEAR)
+        cycle = services.get_cycle(db.session, get_plan(db.session, "CL-2022"), YEAR)
         # 23:30 on deadline day in Lima, but already 1 January in Santiago: Chile's reporters are late.
         assert notifications.remind_missing(db.session, cycle, now=datetime(2027, 1, 1, 4, 30, tzinfo=timezone.utc)) == 1
         db.session.commit()
         body = db.session.scalars(sa.select(OutboxMessage)).one().body
-    assert "1 day late." in body and "CL-1" in body
+    assert "1 day late." in body and "PRE-1" in body
 
 
-@pytest.mark.parametrize("plan_code, shown", [("CL-TEST", "23:30"), ("PE-2021", "21:30"), (None, "21:30")])
+@pytest.mark.parametrize("plan_code, shown", [("CL-2022", "23:30"), ("PE-2021", "21:30"), (None, "21:30")])
 def test_times_are_shown_in_the_plan_country(app, chile, plan_code, shown):
     """The request's plan sets the display zone; without a plan, the instance's default (Lima)."""
     from flask_babel import format_datetime
@@ -195,8 +165,8 @@ def test_times_are_shown_in_the_plan_country(app, chile, plan_code, shown):
 def test_a_cycle_page_shows_days_left_in_the_plan_country(app, cycles, make_user, monkeypatch):
     """The worklist's badge uses the same count: 1 January 01:30 in Santiago is a day late there."""
     monkeypatch.setattr(services, "utcnow", lambda: datetime(2027, 1, 1, 4, 30, tzinfo=timezone.utc))
-    _, email = make_user(Role.reporter, email="reporter-cl@example.org", institution="CL:MDN")
+    _, email = make_user(Role.reporter, email="reporter-cl@example.org", institution="CL:MININTER")
     c = Client(app.test_client())
     assert c.login(email).status_code == 302
-    page = c.get(f"/plans/CL-TEST/report/{YEAR}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = c.get(f"/plans/CL-2022/report/{YEAR}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "1 day late" in page

@@ -1,7 +1,8 @@
 """Several plans in one instance: the plan switcher, each plan's own pages, the plan file's notes, inherited
 pillars, reporting years within the plan's timeframe and the plan's own monitoring body (issue 14).
 
-Beside Peru's real plan lives a small test plan of a second country, written here (NOT any real plan)."""
+Beside Peru's real plan lives the tests' plan of a second country, tests/plans/chile-2022.yaml (conftest's `chile`;
+NOT any real plan)."""
 
 from __future__ import annotations
 
@@ -14,72 +15,19 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from conftest import count_queries
+from conftest import chile_plan_file, count_queries
 from tracker.auth.models import Role
 from tracker.db import db
 from tracker.plan import models as pm
-from tracker.plan.loader import import_plan, validate_plan_data
+from tracker.plan.loader import import_plan
 from tracker.progress.models import CycleState, Entry, EntryKind, EntryState, EntryVersion, ReportingCycle
 
 EN = {"Accept-Language": "en"}
-SOURCE = {"document": "Test fixture, not an official plan", "verification": "summary"}
-CL = "CL-TEST"
-
-CHILE = {
-    "format": "nap-tracker/plan@1",
-    "country": {
-        "iso_code": "CL",
-        "name": {"es": "Chile", "en": "Chile"},
-        "profile": {"timezone": "America/Santiago", "currency": "CLP", "locale": "es_CL"},
-    },
-    "institutions": [
-        {"code": "MMEG", "name": {"es": "Ministerio de Prueba de la Mujer", "en": "Test Ministry for Women"}, "kind": "ministry"},
-        {"code": "MINDEF", "name": {"es": "Ministerio de Prueba de Defensa", "en": "Test Ministry of Defence"}, "kind": "ministry"},
-    ],
-    "plan": {
-        "code": CL,
-        "title": {"es": "Plan de prueba de navegación", "en": "Navigation test plan"},
-        "original_language": "es",
-        "adoption_year": 2022,
-        "start_year": 2022,
-        "end_year": 2026,
-        "lead_institution": "MMEG",
-        "monitoring_body": {"code": "MESA-T", "name": {"es": "Mesa de Seguimiento de Prueba", "en": "Test Follow-up Table"}},
-        "targets_note": {"es": "Las metas de prueba se fijan en la revisión intermedia.",
-                         "en": "Test targets are set at the mid-term review."},
-        "source": SOURCE,
-        "pillars": [
-            {"code": "COO", "kind": "other", "name": {"es": "Coordinación", "en": "Coordination"}, "source": SOURCE},
-            {"code": "PAR", "kind": "participation", "name": {"es": "Participación", "en": "Participation"}, "source": SOURCE},
-        ],
-        "objectives": [
-            {"code": "OG-1", "level": "general", "pillar": "COO", "text": {"es": "Coordinar (prueba)", "en": "Coordinate (test)"},
-             "source": SOURCE},
-            {"code": "OE-1.1", "level": "specific", "parent": "OG-1",
-             "text": {"es": "Reunir a la mesa (prueba)", "en": "Convene the table (test)"}, "source": SOURCE},
-        ],
-        "actions": [
-            {"code": "PAR-A", "pillar": "PAR", "text": {"es": "Acción de prueba", "en": "Test action"},
-             "responsibility": {"lead": ["MINDEF"], "verification": "summary"}, "source": SOURCE},
-        ],
-        "indicators": [
-            {"code": "IND-OE11", "objective": "OE-1.1", "name": {"es": "Mesa reunida (prueba)", "en": "Table convened (test)"},
-             "measure": "yes_no", "note": {"es": "Nota de prueba del indicador.", "en": "Test note of the indicator."},
-             "responsibility": {"lead": ["MMEG"], "verification": "summary"}, "source": SOURCE},
-            {"code": "IND-PAR-A", "action": "PAR-A", "name": {"es": "Mujeres (prueba)", "en": "Women (test)"},
-             "measure": "number", "targets": [{"year": 2024, "value": 10, "verification": "summary"}],
-             "responsibility": {"lead": ["MINDEF"], "verification": "summary"}, "source": SOURCE},
-        ],
-    },
-}
-
-
-@pytest.fixture
-def chile(app, peru):
-    with app.app_context():
-        import_plan(db.session, validate_plan_data(CHILE, "chile-test.yaml"))
-        db.session.commit()
-
+CL = "CL-2022"
+CL_TITLES = ("Plan de prueba 1325 (modelado en Chile)", "Test plan 1325 (modelled on Chile)")
+CL_BODY = "Intersectoral Roundtable 1325"  # the plan's monitoring body, in English
+TARGETS_NOTE = "Target to be set at the annual review of the Intersectoral Roundtable 1325."
+INDICATOR_NOTE = "Checked against the minutes of the session where the roundtable approves the report."
 
 @pytest.fixture
 def admin(login_as, chile):
@@ -137,7 +85,8 @@ def test_the_switcher_lists_every_plan_an_admin_reads(admin):
 def test_a_peru_member_is_offered_only_perus_plan(peru_member):
     page = text(peru_member.get("/plans/"))
     assert switcher(page) == []  # a single plan: nothing to switch to
-    assert f"plan={CL}" not in page and "Navigation test plan" not in page and "De la Aceptación a la Inclusión" in page
+    assert f"plan={CL}" not in page and not any(title in page for title in CL_TITLES)
+    assert "De la Aceptación a la Inclusión" in page
     assert peru_member.get(f"/dashboard?plan={CL}").status_code == 404
 
 
@@ -156,11 +105,11 @@ def test_the_switcher_marks_the_plan_in_use(admin):
 def test_the_dashboard_menu_opens_the_plan_used_last(admin):
     page = text(admin.get(f"/plans/{CL}/pillars/COO", headers=EN))
     assert 'href="/dashboard">Dashboard</a>' in page  # the menu names no plan: the server remembers it
-    assert "Navigation test plan · CL-TEST" in text(admin.get("/dashboard", headers=EN))
+    assert f"{CL_TITLES[1]} · {CL}" in text(admin.get("/dashboard", headers=EN))
     admin.get("/plans/PE-2021/indicators/IND-PAR-2")
     assert "From Acceptance to Inclusion · PE-2021" in text(admin.get("/dashboard", headers=EN))
     admin.get(f"/dashboard?plan={CL}")  # the switcher's links remember too
-    assert "Navigation test plan · CL-TEST" in text(admin.get("/dashboard", headers=EN))
+    assert f"{CL_TITLES[1]} · {CL}" in text(admin.get("/dashboard", headers=EN))
 
 
 def test_a_remembered_plan_the_user_may_no_longer_read_is_not_opened(app, admin, peru_member):
@@ -202,18 +151,19 @@ def test_the_reports_page_opens_the_remembered_plan(app, admin):
 # -- texts from the plan file ------------------------------------------------------------------------
 
 
-def test_an_indicator_page_shows_the_plan_files_notes_never_perus(admin):
-    page = text(admin.get(f"/plans/{CL}/indicators/IND-OE11", headers=EN))
-    assert "Test note of the indicator." in page and "Test targets are set at the mid-term review." in page
-    assert "13-16" not in page and "13–16" not in page
-    dashboard = text(admin.get(f"/dashboard/{CL}/indicators/IND-OE11", headers=EN))
-    assert "Test note of the indicator." in dashboard and "Test targets are set at the mid-term review." in dashboard
-    assert "13-16" not in dashboard
+@pytest.mark.parametrize("where", ["plans", "dashboard"])
+def test_an_indicator_page_shows_the_plan_files_notes_never_perus(admin, where):
+    """IND-COO-1 has a note of its own; IND-REC-1 has no targets, so the plan's targets note stands in for them."""
+    with_note = text(admin.get(f"/{where}/{CL}/indicators/IND-COO-1", headers=EN))
+    without_targets = text(admin.get(f"/{where}/{CL}/indicators/IND-REC-1", headers=EN))
+    assert INDICATOR_NOTE in with_note and TARGETS_NOTE in without_targets
+    for page in (with_note, without_targets):
+        assert "13-16" not in page and "13–16" not in page
 
 
 def test_an_indicator_with_targets_shows_no_targets_note(admin):
-    page = text(admin.get(f"/plans/{CL}/indicators/IND-PAR-A", headers=EN))
-    assert "mid-term review" not in page and "No target set" not in page
+    page = text(admin.get(f"/plans/{CL}/indicators/IND-PRO-1", headers=EN))
+    assert TARGETS_NOTE not in page and "annual review" not in page and "No target set" not in page
 
 
 def test_perus_note_comes_from_its_plan_file_and_a_neutral_sentence_without_one(app, admin):
@@ -230,15 +180,15 @@ def test_perus_note_comes_from_its_plan_file_and_a_neutral_sentence_without_one(
 
 
 def test_the_pillar_page_lists_indicators_of_nested_objectives(admin):
-    page = text(admin.get(f"/plans/{CL}/pillars/COO", headers=EN))
+    page = text(admin.get(f"/plans/{CL}/pillars/PAR", headers=EN))  # OE-1.1 names no pillar; its parent OG-1 names PAR
     assert "IND-OE11" in page and "OE-1.1" in page
-    assert "IND-OE11" not in text(admin.get(f"/plans/{CL}/pillars/PAR", headers=EN))
+    assert "IND-OE11" not in text(admin.get(f"/plans/{CL}/pillars/COO", headers=EN))
 
 
 def test_the_indicator_breadcrumb_names_the_inherited_pillar(admin):
     page = text(admin.get(f"/plans/{CL}/indicators/IND-OE11", headers=EN))
     breadcrumb = page.split('<ol class="breadcrumb">')[1].split("</ol>")[0]
-    assert f'href="/plans/{CL}/pillars/COO">Coordination</a>' in breadcrumb
+    assert f'href="/plans/{CL}/pillars/PAR">Participation</a>' in breadcrumb
 
 
 def test_the_review_queue_pillar_filter_matches_inherited_indicators(app, chile_member):
@@ -246,9 +196,9 @@ def test_the_review_queue_pillar_filter_matches_inherited_indicators(app, chile_
     with app.app_context():
         indicator = db.session.scalars(sa.select(pm.Indicator).join(pm.Plan).where(
             pm.Plan.code == CL, pm.Indicator.code == "IND-OE11")).one()
-        mmeg = db.session.scalars(sa.select(pm.Institution).join(pm.Country).where(
-            pm.Country.iso_code == "CL", pm.Institution.code == "MMEG")).one()
-        entry = Entry(cycle_id=cycle_id, institution_id=mmeg.id, kind=EntryKind.indicator, indicator_id=indicator.id,
+        mindef = db.session.scalars(sa.select(pm.Institution).join(pm.Country).where(
+            pm.Country.iso_code == "CL", pm.Institution.code == "MINDEF")).one()
+        entry = Entry(cycle_id=cycle_id, institution_id=mindef.id, kind=EntryKind.indicator, indicator_id=indicator.id,
                       state=EntryState.submitted, version=1, value_bool=True,
                       submitted_at=datetime(2025, 1, 5, tzinfo=timezone.utc))
         db.session.add(entry)
@@ -256,8 +206,8 @@ def test_the_review_queue_pillar_filter_matches_inherited_indicators(app, chile_
         db.session.add(EntryVersion(entry_id=entry.id, number=1, event="submit", state=EntryState.submitted,
                                     data=json.dumps(entry.snapshot(), default=str)))
         db.session.commit()
-    assert "IND-OE11" in text(chile_member.get("/review?pillar=COO"))
-    assert "IND-OE11" not in text(chile_member.get("/review?pillar=PAR"))
+    assert "IND-OE11" in text(chile_member.get("/review?pillar=PAR"))
+    assert "IND-OE11" not in text(chile_member.get("/review?pillar=COO"))
 
 
 # -- reporting cycles within the plan's timeframe ------------------------------------------------------
@@ -302,10 +252,10 @@ def test_a_year_of_the_timeframe_opens_a_cycle(app, chile_member):
 
 
 def test_pages_name_the_plans_monitoring_body(app, admin):
-    assert "approved by the monitoring body (Test Follow-up Table)" in text(admin.get(f"/dashboard?plan={CL}", headers=EN))
+    assert f"approved by the monitoring body ({CL_BODY})" in text(admin.get(f"/dashboard?plan={CL}", headers=EN))
     peru = text(admin.get("/dashboard?plan=PE-2021", headers=EN))
     assert "approved by the monitoring body (Gender Equality Committee of the Ministry of Defense)" in peru
-    assert "Test Follow-up Table" in text(admin.get(f"/plans/{CL}", headers=EN))
+    assert CL_BODY in text(admin.get(f"/plans/{CL}", headers=EN))
 
 
 def test_a_plan_without_a_monitoring_body_gets_the_generic_wording(app, admin):
@@ -320,7 +270,7 @@ def test_a_plan_without_a_monitoring_body_gets_the_generic_wording(app, admin):
 def test_a_reporter_without_a_cycle_is_told_which_body_opens_one(login_as, chile):
     reporter = login_as(Role.reporter, email="mmeg@example.cl", institution="CL:MMEG")
     page = text(reporter.get("/report", headers=EN, follow_redirects=True))
-    assert "It is opened once a year by the monitoring body (Test Follow-up Table)." in page
+    assert f"It is opened once a year by the monitoring body ({CL_BODY})." in page
     assert "Gender Equality Committee" not in page
 
 
@@ -332,11 +282,11 @@ def test_a_reporter_without_a_cycle_is_told_which_body_opens_one(login_as, chile
     [
         ("/plans/PE-2021", f"/plans/{CL}"),
         ("/plans/PE-2021/pillars/PAR", f"/plans/{CL}/pillars/PAR"),  # pillars with actions
-        ("/plans/PE-2021/pillars/PRO", f"/plans/{CL}/pillars/COO"),  # without
+        ("/plans/PE-2021/pillars/PRO", f"/plans/{CL}/pillars/REC"),  # without
         ("/plans/PE-2021/indicators/IND-OE1-1", f"/plans/{CL}/indicators/IND-OE11"),  # both inherit through an objective
-        ("/plans/PE-2021/indicators/IND-PAR-2", f"/plans/{CL}/indicators/IND-PAR-A"),
+        ("/plans/PE-2021/indicators/IND-PAR-2", f"/plans/{CL}/indicators/IND-PRO-1"),
         ("/dashboard?plan=PE-2021", f"/dashboard?plan={CL}"),
-        ("/dashboard/PE-2021/indicators/IND-PAR-2", f"/dashboard/{CL}/indicators/IND-PAR-A"),
+        ("/dashboard/PE-2021/indicators/IND-PAR-2", f"/dashboard/{CL}/indicators/IND-PRO-1"),
     ],
 )
 def test_plan_pages_cost_the_same_queries_for_either_plan(app, admin, peru_url, chile_url):
@@ -361,7 +311,7 @@ def test_the_plan_index_costs_the_same_queries_with_more_plans(app, login_as, pe
 
     alone = queries()
     with app.app_context():
-        import_plan(db.session, validate_plan_data(CHILE, "chile-test.yaml"))
+        import_plan(db.session, chile_plan_file())
         db.session.commit()
     assert queries() == alone
 

@@ -24,7 +24,6 @@ import html
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -35,7 +34,6 @@ from tracker.auth.models import Role
 from tracker.db import db
 from tracker.permissions import PUBLIC_ENDPOINTS
 from tracker.plan import models as pm
-from tracker.plan.loader import import_plan, read_plan_file
 from tracker.progress import services as progress
 from tracker.progress import uploads
 from tracker.progress.models import ActionStatus, CycleState, Entry, ReportingCycle
@@ -50,7 +48,6 @@ WHO = [ANONYMOUS, Role.reporter.value, OTHER_REPORTER, Role.committee.value, Rol
 ROLE_OF = {Role.reporter.value: Role.reporter, OTHER_REPORTER: Role.reporter, Role.committee.value: Role.committee,
            Role.viewer.value: Role.viewer, Role.admin.value: Role.admin,
            CHILE_COMMITTEE: Role.committee, CHILE_REPORTER: Role.reporter, CHILE_VIEWER: Role.viewer}
-CHILE_FILE = Path(__file__).parent / "plans" / "chile-2022.yaml"
 # Identify a plan in the URL: such routes of Peru's plan are never open to the other country's people.
 PLAN_ARGUMENTS = {"code", "entry_id", "cycle_id", "report_id"}
 YEAR = 2025
@@ -292,10 +289,8 @@ def _workflow_overrides(entries: dict[str, int]) -> dict[str, dict[str, object]]
 
 
 def _chile_world(app, make_user, emails: dict[str, str], samples: dict[str, object]) -> tuple[dict, dict]:
-    """Chile's plan beside Peru's, its three visitors, and its samples (the same kinds of rows as Peru's)."""
-    with app.app_context():
-        import_plan(db.session, read_plan_file(CHILE_FILE))
-        db.session.commit()
+    """Chile's three visitors beside Peru's (its plan is conftest's `chile`), and its samples (the same kinds of rows as
+    Peru's)."""
     emails[CHILE_COMMITTEE] = make_user(Role.committee, email="committee-of-chile@example.org", institution=None,
                                         plans=("CL-2022",))[1]
     emails[CHILE_REPORTER] = make_user(Role.reporter, email="reporter-of-chile@example.org", institution="CL:MININTER")[1]
@@ -320,7 +315,7 @@ def _chile_world(app, make_user, emails: dict[str, str], samples: dict[str, obje
 
 
 @pytest.fixture
-def world(app, make_user, monkeypatch, tmp_path) -> World:
+def world(app, chile, make_user, monkeypatch, tmp_path) -> World:
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", tmp_path)
     emails = {role.value: make_user(role)[1] for role in Role}
     reporter_id, _ = make_user(Role.reporter, email="navy-reporter@example.org", institution="MGP")

@@ -12,22 +12,20 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import yaml
 
-from conftest import Client
+from conftest import CHILE_FILE, Client
 from tracker.auth.models import Role, User
 from tracker.db import db
 from tracker.plan import models as pm
 from tracker.plan.export import export_plan
-from tracker.plan.loader import import_plan, read_plan_file, validate_plan_data
+from tracker.plan.loader import read_plan_file, validate_plan_data
 from tracker.progress import services as progress
 from tracker.progress.models import ActionStatus, CycleState, Entry, EntryState, ReportingCycle
 
-CHILE_FILE = Path(__file__).parent / "plans" / "chile-2022.yaml"
 YEAR = 2024
 PE, CL = "PE-2021", "CL-2022"
 # Peru's vocabulary, which must never describe Chile's plan (as words, not inside other words).
@@ -35,16 +33,7 @@ PERU_TERMS = [r"\bS/", r"\bsoles\b", r"\bPIA\b", r"\bPIM\b", r"Consulta Amigable
               r"Comité de Igualdad de Género", r"Gender Equality Committee"]
 
 
-# -- the second country ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def chile(app, peru):
-    """Chile's test plan, imported beside Peru's."""
-    with app.app_context():
-        result = import_plan(db.session, read_plan_file(CHILE_FILE))
-        db.session.commit()
-    return result
+# -- the second country (conftest's `chile` fixture imports it beside Peru's) ------------------------
 
 
 def _one(model, **by):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from conftest import Client
+from conftest import Client, import_chile_without_a_body
 from test_auth import seed_light_peru
 from tracker.audit import AuditEvent
 from tracker.demo_cli import DEMO_ACCOUNTS, DEMO_PASSWORD
@@ -278,12 +278,9 @@ def test_demo_accounts_refused_when_the_configuration_forbids_them(app, cli, per
 # -- institutions within their country, plans (issue 14) ---------------------------------------------
 
 
-@pytest.fixture
-def chile(app, peru):
-    """Chile's small plan of test_country_admin: its own MGP, and plan CL-2023 with its monitoring body."""
-    from test_country_admin import import_chile
-
-    import_chile(app)
+# conftest's `chile`: the tests' plan file of Chile, plan CL-2022 with its monitoring body and its own MINDEF (a code
+# Peru's list has too).
+CL = "CL-2022"
 
 
 def institution_of(app, email: str) -> str:
@@ -313,15 +310,15 @@ def test_create_takes_country_and_code(app, cli, peru, ref):
 
 
 def test_create_picks_the_institution_of_the_country_named(app, cli, chile):
-    assert create(cli, "mesa@example.cl", "--role", "reporter", "--institution", "CL:MGP").exit_code == 0
-    assert institution_of(app, "mesa@example.cl") == "CL:MGP"
+    assert create(cli, "mindef@example.cl", "--role", "reporter", "--institution", "CL:MINDEF").exit_code == 0
+    assert institution_of(app, "mindef@example.cl") == "CL:MINDEF"
 
 
 def test_a_bare_code_two_countries_have_is_one_line_error_asking_for_the_country(app, cli, chile):
-    result = create(cli, "marina@example.org", "--role", "reporter", "--institution", "MGP")
+    result = create(cli, "mindef@example.org", "--role", "reporter", "--institution", "MINDEF")
     assert_one_line_error(result)
-    assert "MGP" in result.output and "CL, PE" in result.output and "CL:MGP" in result.output
-    assert user(app, "marina@example.org") is None
+    assert "MINDEF" in result.output and "CL, PE" in result.output and "CL:MINDEF" in result.output
+    assert user(app, "mindef@example.org") is None
 
 
 def test_a_code_of_another_country_is_unknown(app, cli, chile):
@@ -332,27 +329,25 @@ def test_a_code_of_another_country_is_unknown(app, cli, chile):
 
 
 def test_committee_sits_on_the_bodies_of_the_plans_given(app, cli, chile):
-    result = create(cli, "mesa@example.cl", "--role", "committee", "--institution", "CL:MGP", "--plan", "CL-2023",
+    result = create(cli, "mesa@example.cl", "--role", "committee", "--institution", "CL:MINREL", "--plan", CL,
                     "--plan", "PE-2021")
     assert result.exit_code == 0, result.output
-    assert plans_of(app, "mesa@example.cl") == ["CL-2023", "PE-2021"]
-    assert "plans CL-2023 PE-2021" in result.output
+    assert plans_of(app, "mesa@example.cl") == [CL, "PE-2021"]
+    assert f"plans {CL} PE-2021" in result.output
 
 
 def test_committee_without_a_plan_is_one_line_error(app, cli, chile):
-    result = create(cli, "mesa@example.cl", "--role", "committee", "--institution", "CL:MGP")
+    result = create(cli, "mesa@example.cl", "--role", "committee", "--institution", "CL:MINREL")
     assert_one_line_error(result)
     assert "plans:" in result.output
     assert user(app, "mesa@example.cl") is None
 
 
 def test_committee_of_a_plan_without_a_body_is_one_line_error(app, cli, peru):
-    from test_country_admin import import_chile
-
-    import_chile(app, monitoring_body=None)
-    result = create(cli, "mesa@example.cl", "--role", "committee", "--plan", "CL-2023")
+    import_chile_without_a_body(app)
+    result = create(cli, "mesa@example.cl", "--role", "committee", "--plan", CL)
     assert_one_line_error(result)
-    assert "CL-2023" in result.output
+    assert CL in result.output
     assert user(app, "mesa@example.cl") is None
 
 
@@ -364,10 +359,10 @@ def test_an_unknown_plan_is_one_line_error(app, cli, chile):
 
 
 def test_a_viewer_is_limited_to_the_plans_given(app, cli, chile):
-    assert create(cli, "visor@example.org", "--role", "viewer", "--plan", "CL-2023").exit_code == 0
-    assert plans_of(app, "visor@example.org") == ["CL-2023"]
+    assert create(cli, "visor@example.org", "--role", "viewer", "--plan", CL).exit_code == 0
+    assert plans_of(app, "visor@example.org") == [CL]
     line = next(line for line in cli("users", "list").output.splitlines() if line.startswith("visor@example.org"))
-    assert line.split("\t")[1:4] == ["viewer", "-", "CL-2023"]
+    assert line.split("\t")[1:4] == ["viewer", "-", CL]
 
 
 def test_a_reporter_with_a_plan_is_one_line_error(app, cli, chile):
@@ -377,9 +372,9 @@ def test_a_reporter_with_a_plan_is_one_line_error(app, cli, chile):
 
 
 def test_list_shows_a_committee_members_plans(app, cli, make_user, chile):
-    make_user(Role.committee, email="mesa@example.cl", institution="CL:MGP", plans=("CL-2023", "PE-2021"))
+    make_user(Role.committee, email="mesa@example.cl", institution="CL:MINREL", plans=(CL, "PE-2021"))
     line = next(line for line in cli("users", "list").output.splitlines() if line.startswith("mesa@example.cl"))
-    assert line.split("\t")[1:5] == ["committee", "CL:MGP", "CL-2023,PE-2021", "active"]
+    assert line.split("\t")[1:5] == ["committee", "CL:MINREL", f"{CL},PE-2021", "active"]
 
 
 def test_the_help_documents_the_syntax(cli):
@@ -398,35 +393,35 @@ def updated_events(app) -> list[AuditEvent]:
 
 def test_edit_replaces_the_plans_and_audits_old_and_new(app, cli, make_user, chile):
     _, email = make_user(Role.committee)
-    result = cli("users", "edit", email, "--plan", "CL-2023", "--plan", "PE-2021")
+    result = cli("users", "edit", email, "--plan", CL, "--plan", "PE-2021")
     assert result.exit_code == 0, result.output
-    assert plans_of(app, email) == ["CL-2023", "PE-2021"]
+    assert plans_of(app, email) == [CL, "PE-2021"]
     (event,) = updated_events(app)
     assert (event.actor_id, event.address) == (None, "cli")
-    assert event.details_dict == {"changes": {"plans": [["PE-2021"], ["CL-2023", "PE-2021"]]}}
+    assert event.details_dict == {"changes": {"plans": [["PE-2021"], [CL, "PE-2021"]]}}
 
 
 def test_edit_keeps_what_is_not_given(app, cli, make_user, chile):
-    _, email = make_user(Role.committee, plans=("CL-2023",))
+    _, email = make_user(Role.committee, plans=(CL,))
     assert cli("users", "edit", email, "--name", "Rosa Mamani").exit_code == 0
     row = user(app, email)
     assert (row.name, row.role, institution_of(app, email), plans_of(app, email)) == (
-        "Rosa Mamani", Role.committee, "PE:CIG-MINDEF", ["CL-2023"])
+        "Rosa Mamani", Role.committee, "PE:CIG-MINDEF", [CL])
 
 
 def test_edit_moves_a_reporter_to_another_countrys_institution(app, cli, make_user, chile):
     _, email = make_user(Role.reporter, email="marina@example.org", institution="PE:MGP")
-    assert cli("users", "edit", email, "--institution", "CL:ARMADA").exit_code == 0
-    assert institution_of(app, email) == "CL:ARMADA"
+    assert cli("users", "edit", email, "--institution", "CL:EMCO").exit_code == 0
+    assert institution_of(app, email) == "CL:EMCO"
     (event,) = updated_events(app)
-    assert event.details_dict == {"changes": {"institution": ["PE:MGP", "CL:ARMADA"]}}
+    assert event.details_dict == {"changes": {"institution": ["PE:MGP", "CL:EMCO"]}}
 
 
 def test_edit_turns_a_viewer_into_a_committee_member(app, cli, make_user, chile):
     _, email = make_user(Role.viewer)
-    result = cli("users", "edit", email, "--role", "committee", "--plan", "CL-2023")
+    result = cli("users", "edit", email, "--role", "committee", "--plan", CL)
     assert result.exit_code == 0, result.output
-    assert (user(app, email).role, plans_of(app, email)) == (Role.committee, ["CL-2023"])
+    assert (user(app, email).role, plans_of(app, email)) == (Role.committee, [CL])
 
 
 def test_edit_to_a_role_without_plans_drops_the_plans(app, cli, make_user, chile):
@@ -436,7 +431,7 @@ def test_edit_to_a_role_without_plans_drops_the_plans(app, cli, make_user, chile
 
 
 def test_edit_no_plans_lets_a_viewer_read_every_plan(app, cli, make_user, chile):
-    _, email = make_user(Role.viewer, plans=("CL-2023",))
+    _, email = make_user(Role.viewer, plans=(CL,))
     assert cli("users", "edit", email, "--no-plans").exit_code == 0
     assert plans_of(app, email) == []
 
@@ -464,5 +459,5 @@ def test_edit_unknown_email_is_one_line_error(app, cli, peru):
 
 def test_edit_with_contradicting_options_is_one_line_error(app, cli, make_user, chile):
     _, email = make_user(Role.viewer)
-    assert_one_line_error(cli("users", "edit", email, "--plan", "CL-2023", "--no-plans"))
+    assert_one_line_error(cli("users", "edit", email, "--plan", CL, "--no-plans"))
     assert plans_of(app, email) == []

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,7 +15,7 @@ from tracker.db import db
 from tracker.domain import ValidationFailed
 from tracker.forms import EmptyForm, apply_errors, options
 from tracker.i18n import localized
-from tracker.permissions import can_manage_institutions, can_manage_users, can_view_audit_log, require
+from tracker.permissions import can_manage_institutions, can_manage_users, can_view_audit_log, plan_or_404, require
 from tracker.plan.models import BudgetProfile, Country, Institution, InstitutionKind, Plan
 from tracker.plan.services import list_plans
 from tracker.urls import int_arg, parse_int
@@ -269,13 +268,6 @@ def edit_country(country_id: int):
     return _form_page("admin/country_form.html", form, country=country)
 
 
-def _plan_or_404(code: str) -> Plan:
-    plan = db.session.scalars(sa.select(Plan).filter_by(code=code)).one_or_none()
-    if plan is None:
-        abort(404)
-    return plan
-
-
 def _plan_profile_form(plan: Plan) -> PlanProfileForm:
     form = PlanProfileForm()
     body = services.active_body(plan)
@@ -290,7 +282,7 @@ def _plan_profile_form(plan: Plan) -> PlanProfileForm:
 @bp.route("/plans/<code>/profile", methods=["GET", "POST"])
 @require(can_manage_institutions)
 def edit_plan_profile(code: str):
-    plan = _plan_or_404(code)
+    plan = plan_or_404(code)
     form = _plan_profile_form(plan)
     if form.validate_on_submit():
         data = services.PlanProfileInput(BudgetProfile(form.budget_profile.data),
