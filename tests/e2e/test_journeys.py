@@ -106,7 +106,7 @@ def test_budget_item_changes_compliance(app, make_user, new_page, open_cycle):
     committee.locator('form[action$="/approve"] button').click()
     committee.goto(f"/plans/PE-2021/budget/{YEAR}/compliance")
     share = committee.locator("#compliance-share").inner_text()
-    assert _digits(share) != "0" and "S/\xa0180,000.00" in committee.content()
+    assert _digits(share) != "0" and "S/&nbsp;180,000.00" in committee.content()
     shot(committee, "budget-compliance-es")
 
 
