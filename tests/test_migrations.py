@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from tracker import migrate
+from tracker.auth.models import Role
 from tracker.db import Base, db
 from tracker.models import load_all
 
@@ -47,3 +48,35 @@ def test_cli_db_commands(app):
     head = migrate.heads()[0]
     assert runner.invoke(args=["db", "current"]).output.strip() == head
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def _counts(*tables: str) -> dict[str, int]:
+    counts = {t: db.session.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+    db.session.close()  # migrations run on their own transaction
+    return counts
+
+
+def test_downgrade_past_country_profiles_keeps_a_seeded_plan(app, peru):
+    """Dropping the profile columns happens in place: no table under foreign keys is rebuilt."""
+    with app.app_context():
+        before = _counts("country", "institution", "indicator", "indicator_institution")
+        migrate.downgrade("0008")
+        assert _counts(*before) == before
+        migrate.upgrade("head")
+        assert _counts(*before) == before
+
+
+def test_committee_members_still_review_after_the_upgrade_and_the_next_seed(app, peru, make_user):
+    """The upgrade gives Peru's plan the body its plan file names: re-seeding keeps it, and its members, active."""
+    from tracker.auth.models import User
+    from tracker.plan.loader import PERU_SEED, import_plan, read_plan_file
+    from tracker.plan.models import Plan
+
+    user_id, _ = make_user(Role.committee)
+    with app.app_context():
+        migrate.downgrade("0008")
+        migrate.upgrade("head")
+        import_plan(db.session, read_plan_file(PERU_SEED))
+        db.session.commit()
+        plan_id = db.session.scalars(sa.select(Plan.id).filter_by(code="PE-2021")).one()
+        assert db.session.get(User, user_id).reviewed_plan_ids == {plan_id}

@@ -69,6 +69,16 @@ def plan_money_format(plan: Any) -> tuple[str | None, str]:
     return getattr(country, "currency", None), getattr(country, "locale", None) or "es_PE"
 
 
+def plan_datetime(moment, plan: Any, format: str = "short") -> str:
+    """A moment as the plan's country lives it (its time zone), in the reader's locale: for pages that list
+    several plans' rows, where the request has no single plan."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    return format_datetime(moment, format, tzinfo=ZoneInfo(plan.country.timezone), locale=get_locale())
+
+
 def format_money(amount, currency: str | None, locale: str) -> str:
     """An amount in a currency and locale; "—" for none."""
     from babel.numbers import format_currency, format_decimal
@@ -123,6 +133,7 @@ def init_app(app: Flask) -> None:
         label_stage=label_stage,
         entry_field=entry_field,
         money=money,
+        plan_datetime=plan_datetime,
         event_label=event_label,
         field_label=field_label,
         format_currency=format_currency,

@@ -83,8 +83,14 @@ def _keep_what_accounts_could_do() -> None:
     op.execute("INSERT INTO plan_profile (plan_id, budget_profile, targets_note_es, targets_note_en) "
                "SELECT plan.id, CASE WHEN country.iso_code = 'PE' THEN 'pe_mef' ELSE 'generic' END, '', '' "
                "FROM plan JOIN country ON country.id = plan.country_id")
+    # Peru's body as its plan file names it, so that the next `tracker seed` keeps it (and its members) active.
     op.execute("INSERT INTO monitoring_body (plan_id, code, name_es, name_en, active, position) "
-               "SELECT id, 'COMMITTEE', 'Comité de Igualdad de Género', 'Gender Equality Committee', true, 0 FROM plan")
+               "SELECT plan.id, 'CIG-MINDEF', 'Comité de Igualdad de Género del Ministerio de Defensa', "
+               "'Gender Equality Committee of the Ministry of Defense', true, 0 "
+               "FROM plan JOIN country ON country.id = plan.country_id WHERE country.iso_code = 'PE'")
+    op.execute("INSERT INTO monitoring_body (plan_id, code, name_es, name_en, active, position) "
+               "SELECT plan.id, 'COMMITTEE', 'Comité de seguimiento', 'Monitoring committee', true, 0 "
+               "FROM plan JOIN country ON country.id = plan.country_id WHERE country.iso_code <> 'PE'")
     op.execute("INSERT INTO body_member (body_id, user_id, added_at) "
                "SELECT monitoring_body.id, user_account.id, CURRENT_TIMESTAMP FROM monitoring_body, user_account "
                "WHERE user_account.role = 'committee'")
@@ -96,10 +102,8 @@ def downgrade() -> None:
     op.drop_table('budget_binding')
     op.drop_table('monitoring_body')
     op.drop_table('plan_profile')
-    with op.batch_alter_table('indicator', schema=None) as batch_op:
-        batch_op.drop_column('note_en')
-        batch_op.drop_column('note_es')
-    with op.batch_alter_table('country', schema=None) as batch_op:
-        batch_op.drop_column('locale')
-        batch_op.drop_column('currency')
-        batch_op.drop_column('timezone')
+    # In place, never by rebuilding: a rebuilt country or indicator table would be dropped under its
+    # foreign keys (refused, or cascading into targets and entries). SQLite drops columns since 3.35.
+    for table, column in (('indicator', 'note_en'), ('indicator', 'note_es'),
+                          ('country', 'locale'), ('country', 'currency'), ('country', 'timezone')):
+        op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')

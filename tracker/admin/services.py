@@ -56,6 +56,10 @@ def save_institution(session: Session, data: InstitutionInput, actor, institutio
         raise ValidationFailed([("code", str(_l("Another institution of this country uses this code.")))])
     if session.get(Country, data.country_id) is None:
         raise ValidationFailed([("country", str(_l("Choose a country.")))])
+    if institution is not None and institution.country_id != data.country_id:
+        # Its accounts, plan items and entries belong to its country's plans: moving it would hand them to another.
+        raise ValidationFailed([("country", str(_l(
+            "An institution stays in its country: create the institution in the other country instead.")))])
     if data.parent_id is not None:
         parent = session.get(Institution, data.parent_id)
         if parent is None:
@@ -113,7 +117,7 @@ def _checked_profile(data: CountryProfileInput) -> dict[str, str | None]:
     for name, (check, message) in PROFILE_CHECKS.items():
         try:
             if values[name] is not None:
-                check(values[name])
+                values[name] = check(values[name])
         except ValueError:
             errors.append((name, str(_l(message, value=values[name]))))
     if errors:

@@ -54,7 +54,7 @@ def _institution_choices() -> list[SelectChoice]:
 def _plan_choices() -> list[SelectChoice]:
     """The plans the admin sees, by code, each with its active monitoring body (whom a committee member joins)."""
     choices = []
-    for plan in sorted(list_plans(db.session, current_user), key=lambda p: p.code):
+    for plan in sorted(list_plans(db.session, current_user, with_bodies=True), key=lambda p: p.code):
         body = services.active_body(plan)
         body_name = localized(body, "name") if body else _("no monitoring body")
         choices.append(SelectChoice(plan.code, f"{plan.code} · {localized(plan, 'title')} — {body_name}"))

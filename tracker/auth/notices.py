@@ -14,6 +14,7 @@ from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import BodyMember, Role, User
+from tracker.plan.models import MonitoringBody
 from tracker.db import utcnow
 from tracker.labels import label
 from tracker.progress.models import Notification
@@ -26,11 +27,16 @@ COMMITTEE_PASSWORD_RESET = "committee_password_reset"
 def _committee(session: Session, besides: User) -> list[User]:
     """The active committee members who sit with `besides` on a monitoring body (of any plan it reviews), other
     than `besides` itself (a new member is not told of their own arrival); another country's committee is not told."""
-    bodies = sa.select(BodyMember.body_id).where(BodyMember.user_id == besides.id)
+    bodies = (sa.select(BodyMember.body_id).join(MonitoringBody, MonitoringBody.id == BodyMember.body_id)
+              .where(BodyMember.user_id == besides.id, MonitoringBody.active))
     fellows = sa.select(BodyMember.user_id).where(BodyMember.body_id.in_(bodies))
     query = (sa.select(User).filter_by(role=Role.committee, active=True)
              .where(User.id != besides.id, User.id.in_(fellows)).order_by(User.id))
     return list(session.scalars(query))
+
+
+def _plan_codes(user: User) -> list[str]:
+    return sorted({m.body.plan.code for m in user.memberships if m.body.active})
 
 
 def _who(actor: User | None) -> str:
@@ -41,8 +47,9 @@ def committee_role_granted(session: Session, user: User, actor: User | None) -> 
     """Tell every other committee member, in the app and by e-mail, that `user` can now review."""
     _tell_committee(session, COMMITTEE_ROLE_GRANTED, user, actor, lambda: (
         _("%(user)s was given the committee role", user=user.email),
-        _("%(user)s (%(email)s) can now review and approve every institution's entries. On %(when)s, "
-          "%(actor)s gave the role.", user=user.name, email=user.email, actor=_who(actor), when=format_datetime(utcnow())),
+        _("%(user)s (%(email)s) can now review and approve the entries of plans %(plans)s. On %(when)s, "
+          "%(actor)s gave the role.", user=user.name, email=user.email, plans=", ".join(_plan_codes(user)),
+          actor=_who(actor), when=format_datetime(utcnow())),
     ))
 
 

@@ -50,6 +50,7 @@ def budget_entries(session: Session, plan: Plan, year: int | None = None) -> lis
         .join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
         .where(ReportingCycle.plan_id == plan.id, Entry.kind == EntryKind.budget)
         .options(
+            joinedload(Entry.cycle),  # the policy reads each entry's plan
             joinedload(Entry.budget).selectinload(BudgetItem.external_support),
             joinedload(Entry.budget).selectinload(BudgetItem.financed_actions),
         )

@@ -105,7 +105,7 @@ def _reference_problems(f: s.PlanFile) -> Iterable[tuple[str, str]]:
     actions = {x.code for x in p.actions}
     for i, x in enumerate(f.institutions):
         yield from _unknown(x.parent, inst, f"institutions[{i}].parent", "institution")
-    for i, code in enumerate(p.budget.binds):
+    for i, code in enumerate(p.budget.binds if p.budget else []):
         yield from _unknown(code, inst, f"plan.budget.binds[{i}]", "institution")
     yield from _unknown(p.lead_institution, inst, "plan.lead_institution", "institution")
     for name in ("actors", "monitoring"):
@@ -232,9 +232,9 @@ def _import_country(up: _Upserter, c: s.CountryIn) -> m.Country:
             "military_expenditure_currency": milex.currency if milex else None,
             "military_expenditure_year": milex.year if milex else None,
             "data_source": c.data_source,
-            "timezone": c.profile.timezone,
-            "currency": c.profile.currency,
-            "locale": c.profile.locale,
+            # A file without a profile keeps the stored one (another plan of the country, or an admin's correction).
+            **({"timezone": c.profile.timezone, "currency": c.profile.currency, "locale": c.profile.locale}
+               if c.profile is not None else {}),
         },
     )
 
@@ -258,6 +258,10 @@ def _import_institutions(up: _Upserter, country: m.Country, items: list[s.Instit
 
 
 def _import_plan_row(up: _Upserter, country: m.Country, inst: dict[str, m.Institution], p: s.PlanIn) -> m.Plan:
+    existing = up.session.scalars(sa.select(m.Plan).filter_by(code=p.code)).one_or_none()
+    if existing is not None and existing.country_id != country.id:
+        # Its entries, reporters and reviewers belong to the other country: a plan never changes country.
+        raise PlanImportRefused(f"plan {p.code} already exists for another country; give this plan another code")
     return up.upsert(
         m.Plan,
         {"code": p.code},
@@ -276,12 +280,17 @@ def _import_plan_row(up: _Upserter, country: m.Country, inst: dict[str, m.Instit
 
 
 def _import_profile(up: _Upserter, plan: m.Plan, inst: dict[str, m.Institution], p: s.PlanIn) -> None:
-    up.upsert(
-        m.PlanProfile, {"plan_id": plan.id}, {"budget_profile": p.budget.profile, **_texts("targets_note", p.targets_note)}
-    )
+    """The plan's profile; what the file leaves out (its body, its budget clause) stays as stored."""
+    budget = {"budget_profile": p.budget.profile} if p.budget is not None else {}
+    up.upsert(m.PlanProfile, {"plan_id": plan.id}, {**budget, **_texts("targets_note", p.targets_note)})
     if p.monitoring_body is not None:
         _import_body(up, plan, p.monitoring_body)
-    wanted = {inst[code].id for code in p.budget.binds}
+    if p.budget is not None:
+        _import_bindings(up, plan, inst, p.budget)
+
+
+def _import_bindings(up: _Upserter, plan: m.Plan, inst: dict[str, m.Institution], budget: s.BudgetIn) -> None:
+    wanted = {inst[code].id for code in budget.binds}
     for row in up.session.scalars(sa.select(m.BudgetBinding).filter_by(plan_id=plan.id)):
         if row.institution_id not in wanted:
             up.session.delete(row)
@@ -292,12 +301,15 @@ def _import_profile(up: _Upserter, plan: m.Plan, inst: dict[str, m.Institution],
 
 def _import_body(up: _Upserter, plan: m.Plan, body: s.BodyIn) -> None:
     """The file's body is the plan's active one; a body the file no longer names stays, inactive, with its members."""
+    count = up.session.scalar(sa.select(sa.func.count()).select_from(m.MonitoringBody).filter_by(plan_id=plan.id))
+    existing = up.session.scalars(sa.select(m.MonitoringBody).filter_by(plan_id=plan.id, code=body.code)).one_or_none()
+    if existing is not None and not existing.active:
+        # Its former members would review again without anyone deciding it: a new body takes a new code.
+        raise PlanImportRefused(f"monitoring body {body.code} is a former body of plan {plan.code}; give the new body another code")
     for row in up.session.scalars(sa.select(m.MonitoringBody).filter_by(plan_id=plan.id)):
         if row.code != body.code and row.active:
             row.active = False
             up.result.updated += 1
-    count = up.session.scalar(sa.select(sa.func.count()).select_from(m.MonitoringBody).filter_by(plan_id=plan.id))
-    existing = up.session.scalars(sa.select(m.MonitoringBody).filter_by(plan_id=plan.id, code=body.code)).one_or_none()
     up.upsert(
         m.MonitoringBody,
         {"plan_id": plan.id, "code": body.code},
@@ -351,7 +363,9 @@ def _import_objectives(
     up: _Upserter, plan: m.Plan, pillars: dict[str, m.Pillar], items: list[s.ObjectiveIn], lang: m.Language
 ) -> dict[str, m.Objective]:
     rows: dict[str, m.Objective] = {}
+    new: set[str] = set()
     for pos, x in enumerate(items):
+        created = up.result.created
         rows[x.code] = up.upsert(
             m.Objective,
             {"plan_id": plan.id, "code": x.code},
@@ -363,9 +377,15 @@ def _import_objectives(
                 **_provenance(x.source, lang),
             },
         )
+        if up.result.created > created:
+            new.add(x.code)
     for x in items:  # parents may come later in the file
         parent = rows[x.parent].id if x.parent else None
-        up.upsert(m.Objective, {"plan_id": plan.id, "code": x.code}, {"parent_id": parent})
+        if x.code in new:  # part of its creation, not a change
+            rows[x.code].parent_id = parent
+        else:
+            up.upsert(m.Objective, {"plan_id": plan.id, "code": x.code}, {"parent_id": parent})
+    up.session.flush()
     return rows
 
 

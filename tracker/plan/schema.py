@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
@@ -83,12 +83,14 @@ class MilitaryExpenditure(Strict):
     year: Year
 
 
+# Files of the system's time zone database that are not zones (the page formatter refuses them).
+NOT_TIME_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 def check_timezone(name: str) -> str:
     """An IANA time zone name such as America/Lima."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not a time zone (use an IANA name such as America/Lima)") from None
+    if name not in available_timezones() or name in NOT_TIME_ZONES:
+        raise ValueError(f"{name!r} is not a time zone (use an IANA name such as America/Lima)")
     return name
 
 
@@ -100,12 +102,11 @@ def check_currency(code: str) -> str:
 
 
 def check_locale(name: str) -> str:
-    """A locale Babel knows, such as es_PE or en_GB."""
+    """A locale Babel knows, such as es_PE or en_GB, written as Babel writes it (es-cl becomes es_CL)."""
     try:
-        Locale.parse(name)
+        return str(Locale.parse(name.replace("-", "_")))
     except (UnknownLocaleError, ValueError, TypeError):
         raise ValueError(f"{name!r} is not a known locale (such as es_PE, es_CL or en_GB)") from None
-    return name
 
 
 class ProfileIn(Strict):
@@ -119,7 +120,7 @@ class ProfileIn(Strict):
 class CountryIn(Strict):
     iso_code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     name: Text
-    profile: ProfileIn = ProfileIn()
+    profile: ProfileIn | None = None  # left out: as stored (a new country: UTC, no currency, en)
     cedaw_ratification_year: Year | None = None
     gender_gap_index: GenderGap | None = None
     arms_trade_treaty_ratification_year: Year | None = None
@@ -265,7 +266,7 @@ class PlanIn(Strict):
     end_year: Year | None = None
     lead_institution: CodeStr | None = None
     monitoring_body: BodyIn | None = None
-    budget: BudgetIn = BudgetIn()
+    budget: BudgetIn | None = None  # left out: as stored (a new plan: generic, binding every assigned institution)
     targets_note: OptionalText = OptionalText()  # shown where an indicator has no targets
     source: Source
     sections: dict[PlanTab, SectionIn] = {}

@@ -15,11 +15,13 @@ class NotFound(LookupError):
     """The requested plan item does not exist."""
 
 
-def list_plans(session: Session, user=None) -> list[m.Plan]:
-    """The plans the user may read (all plans without a user), with their country, newest adoption first."""
+def list_plans(session: Session, user=None, with_bodies: bool = False) -> list[m.Plan]:
+    """The plans the user may read (all plans without a user), with their country (and their monitoring
+    bodies, in one more query), newest adoption first."""
     from tracker import permissions
 
-    query = sa.select(m.Plan).options(joinedload(m.Plan.country)).order_by(m.Plan.adoption_year.desc(), m.Plan.code)
+    query = sa.select(m.Plan).options(joinedload(m.Plan.country), *([selectinload(m.Plan.bodies)] if with_bodies else []))
+    query = query.order_by(m.Plan.adoption_year.desc(), m.Plan.code)
     plans = list(session.scalars(query))
     return plans if user is None else [p for p in plans if permissions.can_view_plan(user, p)]
 

@@ -150,7 +150,7 @@ def review_page(session: Session, form, page: int = 1, per_page: int = REVIEW_PA
     page = min(max(page, 1), max(1, -(-total // per_page)))
     query = (
         filtered.options(
-            joinedload(Entry.cycle).joinedload(ReportingCycle.plan),
+            joinedload(Entry.cycle).joinedload(ReportingCycle.plan).joinedload(Plan.country),
             joinedload(Entry.institution),
             joinedload(Entry.indicator),
             joinedload(Entry.action),

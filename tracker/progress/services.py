@@ -616,13 +616,19 @@ def review_many(
     if decision not in ("approve", "return"):
         raise ValidationFailed([("decision", str(_l("Choose approve or return.")))])
     # Locked in id order: two members deciding overlapping selections wait for each other, never deadlock.
-    entries = session.scalars(sa.select(Entry).where(Entry.id.in_(entry_ids)).options(joinedload(Entry.cycle))
-                              .order_by(Entry.id)).all()
+    # Only entries of the plans the user reviews: others are not even looked at (nor locked, nor told apart).
+    entries = session.scalars(sa.select(Entry).join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
+                              .where(Entry.id.in_(entry_ids), ReportingCycle.plan_id.in_(_reviewed_plans(user)))
+                              .options(joinedload(Entry.cycle)).order_by(Entry.id)).all()
     if not entries:
         raise ValidationFailed([("entries", str(_l("Select at least one entry.")))])
     for entry in entries:
         apply_transition(session, user, entry, decision, note, seen=(seen or {}).get(entry.id))
     return list(entries)
+
+
+def _reviewed_plans(user) -> frozenset[int]:
+    return user.reviewed_plan_ids if permissions.can_review(user) else frozenset()
 
 
 def entry_history(session: Session, entry: Entry) -> list[EntryVersion]:
