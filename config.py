@@ -90,6 +90,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "es"
     CLI_LANGUAGE = "en"
     BABEL_DEFAULT_TIMEZONE = _env("TIMEZONE", "America/Lima")
+    # Where users reach the app (https://nap.example.gob.pe): links in e-mails the command line sends
+    # (digests, reminders) are built on it; unset, they are relative.
+    BASE_URL = (_env("BASE_URL", "") or "").rstrip("/")
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "tracker" / "translations")
     # Bootstrap is served by the app itself: no CDN, works offline.
     BOOTSTRAP_SERVE_LOCAL = True

@@ -34,7 +34,9 @@ def test_unread_count_and_mark_read(app, navy, committee):
     assert "1<span class=\"visually-hidden\">" in navy.get("/notifications").get_data(as_text=True)
     navy.post_form("/notifications/read", token_from="/notifications")
     with app.app_context():
-        assert db.session.scalars(sa.select(Notification)).one().read_at is not None
+        assert db.session.scalars(sa.select(Notification).filter_by(event="return")).one().read_at is not None
+        # The committee's own notice of the submission is theirs to read, not the reporter's.
+        assert db.session.scalars(sa.select(Notification).filter_by(event="entry_submitted")).one().read_at is None
 
 
 def test_remind_lists_missing_items(app, navy):
@@ -55,3 +57,13 @@ def test_remind_bad_arguments(app, peru):
     assert no_cycle.exit_code == 1 and no_cycle.output.strip() == "Error: PE-2021 has no reporting cycle for 1999"
     no_plan = runner.invoke(args=["remind", "--year", "2025", "--plan", "XX"])
     assert no_plan.exit_code == 1 and "Traceback" not in no_plan.output
+
+
+def test_links_in_command_line_mails_use_the_base_url(app, monkeypatch):
+    """Outside a request (cron's digest, `tracker remind`) links are built on TRACKER_BASE_URL, relative without it."""
+    from tracker.progress.notifications import _external_url
+
+    with app.app_context():
+        assert _external_url("progress.show_entry", entry_id=5) == "/entries/5"
+        monkeypatch.setitem(app.config, "BASE_URL", "https://nap.example.gob.pe/seguimiento")
+        assert _external_url("progress.show_entry", entry_id=5) == "https://nap.example.gob.pe/seguimiento/entries/5"

@@ -132,6 +132,12 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
                         "POST": of_perus_plan(only(Role.committee), hidden=(CHILE_REPORTER,))},
     "progress.close_cycle": {"POST": of_perus_plan(only(Role.committee))},
     "progress.reopen_cycle": {"POST": of_perus_plan(only(Role.committee))},
+    # Reminders: the preview (GET) and sending them (POST), by the plan's committee.
+    "progress.reminders": {"GET": of_perus_plan(only(Role.committee)), "POST": of_perus_plan(only(Role.committee))},
+    # Deadline exceptions for one institution: the plan's committee only (removing one that does not exist is
+    # refused with a message).
+    "progress.extend_deadline": {"POST": of_perus_plan(only(Role.committee))},
+    "progress.remove_deadline_exception": {"POST": of_perus_plan(only(Role.committee))},
     "progress.notifications_page": {"GET": logged_in()},
     "progress.mark_notifications_read": {"POST": logged_in()},
     "progress.bulk_template": {"GET": of_perus_plan(only(Role.reporter))},
@@ -169,6 +175,9 @@ FORM_DATA: dict[str, dict[str, str]] = {
     "progress.return_entry": {"note": "Falta la fuente de los datos."},
     "progress.reopen_entry": {"reason": "Corrección de cifras."},
     "progress.reopen_cycle": {"reason": "Entrega tardía autorizada."},
+    # Granted on Peru's plan; Chile's has no MGP, so there the form comes back with its error (400: it reached the view).
+    "progress.extend_deadline": {"institution": "MGP", "deadline": "2199-12-31", "reason": "Cambio de gestión."},
+    "progress.remove_deadline_exception": {"reason": "Ya entregó."},
 }
 
 

@@ -104,6 +104,7 @@ EVENT_LABELS = {
     "return": _l("Returned with a note"),
     "reopen": _l("Reopened"),
     "reminder": _l("Reminder: items still to report"),
+    "entry_submitted": _l("New submission to review"),
     "committee_role_granted": _l("New member of the monitoring committee"),
     "committee_password_reset": _l("A committee member's password was reset"),
 }

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
-from typing import Iterable
+from typing import Iterable, Mapping
 
 HUNDRED = Decimal(100)
 ON_TRACK = Decimal("0.75")  # achievement at or above this is "on track"
@@ -285,19 +285,22 @@ class Completeness:
         return self.assigned - self.submitted
 
 
-def completeness(assigned: dict[int, int], entries: Iterable[EntryFact], due: datetime) -> dict[int, Completeness]:
+def completeness(assigned: dict[int, int], entries: Iterable[EntryFact], due: datetime,
+                 due_by_institution: Mapping[int, datetime] | None = None) -> dict[int, Completeness]:
     """Per institution: items assigned, submitted (or approved), approved, and submitted on time.
 
     `due` is the moment the deadline day ends in the plan's country (`deadline_end`); a submission is on
-    time strictly before it. Submission times are aware, so the comparison holds in any time zone.
+    time strictly before it. An institution given more time (a deadline exception) has its own moment in
+    `due_by_institution`. Submission times are aware, so the comparison holds in any time zone.
     """
+    own_due = due_by_institution or {}
     out = {institution_id: Completeness(n) for institution_id, n in assigned.items()}
     for e in entries:
         row = out.setdefault(e.institution_id, Completeness(0))
         if e.state in ("submitted", "approved"):
             row.submitted += 1
             row.approved += e.state == "approved"
-            row.on_time += bool(e.submitted_at and e.submitted_at < due)
+            row.on_time += bool(e.submitted_at and e.submitted_at < own_due.get(e.institution_id, due))
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from tracker import status as st
 from tracker.dashboard.reference import parity_targets
 from tracker.plan import models as pm
 from tracker.progress.models import ActionStatus, Entry, EntryKind, EntryState, ReportingCycle
-from tracker.progress.services import deadline_moment
+from tracker.progress.services import deadline_exceptions, deadline_moment, institution_deadline
 
 PEACEKEEPING_TAG = "peacekeeping"
 
@@ -195,6 +196,7 @@ class ObjectiveRow:
 class InstitutionRow:
     institution: pm.Institution
     completeness: st.Completeness
+    extended_to: date | None = None  # the institution's own deadline, when it was given more time
 
 
 @dataclass
@@ -271,7 +273,7 @@ def build_dashboard(
         cycle=cycle,
         cards=cards,
         overall=st.completion(statuses, results),
-        institutions=_institution_rows(rows, entries, cycle, institution_id),
+        institutions=_institution_rows(session, rows, entries, cycle, institution_id),
         women=[IndicatorRow(i, results[i.id]) for i in indicators if i.counts_people and results[i.id].actual],
         gender_data_gap=st.gender_data_gap(r.actual for r in results.values()),
         parity=_parity_rows(indicators, results, year),
@@ -357,7 +359,8 @@ def _card(pillar, actions, indicators, results, statuses) -> PillarCard:
     return PillarCard(pillar, completion, action_rows, [IndicatorRow(i, results[i.id]) for i in indicators])
 
 
-def _institution_rows(rows: PlanRows, entries: EntryRows, cycle: ReportingCycle | None, only: int | None) -> list[InstitutionRow]:
+def _institution_rows(session: Session, rows: PlanRows, entries: EntryRows, cycle: ReportingCycle | None,
+                      only: int | None) -> list[InstitutionRow]:
     if cycle is None:
         return []
     assigned: dict[int, int] = defaultdict(int)
@@ -370,9 +373,12 @@ def _institution_rows(rows: PlanRows, entries: EntryRows, cycle: ReportingCycle 
         for e, year in entries.rows
         if year == cycle.year and e.kind != EntryKind.budget  # the budget clause has its own table
     ]
-    table = st.completeness(dict(assigned), facts, deadline_moment(cycle))  # the deadline day in the plan's country
+    exceptions = deadline_exceptions(session, cycle)  # institutions given more time: their own deadline day
+    own_due = {i: deadline_moment(cycle, i, exceptions) for i in exceptions}
+    table = st.completeness(dict(assigned), facts, deadline_moment(cycle), own_due)  # deadline days in the plan's country
     ids = [only] if only else sorted(table, key=lambda i: rows.institutions[i].code)
-    return [InstitutionRow(rows.institutions[i], table[i]) for i in ids if i in table]
+    extended = {i: institution_deadline(cycle, i, exceptions) for i in exceptions}
+    return [InstitutionRow(rows.institutions[i], table[i], extended.get(i)) for i in ids if i in table]
 
 
 def _parity_rows(indicators, results, year) -> list[ParityRow]:

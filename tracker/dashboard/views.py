@@ -90,15 +90,19 @@ def reporter_home():
     """The reporter's institution: completeness and what is due in the open cycles."""
     institution = current_user.institution
     cycle = progress_queries.latest_cycle(db.session, institution.id)
-    data = items = None
+    data = items = exception = deadline = days_left = None
     plan = cycle.plan if cycle is not None else plan_services.remembered_plan(db.session, current_user)
     if plan is not None:
         plan_services.use_plan(plan)
     if cycle is not None:
         data = services.build_dashboard(db.session, cycle.plan, cycle.year, institution.id)
         items = progress_services.worklist(db.session, cycle, institution.id)
+        exceptions = progress_services.deadline_exceptions(db.session, cycle)  # the institution's own deadline, if extended
+        exception = exceptions.get(institution.id)
+        deadline = progress_services.institution_deadline(cycle, institution.id, exceptions)
+        days_left = progress_services.days_left(cycle, institution_id=institution.id, exceptions=exceptions)
     return render_template("dashboard/reporter_home.html", institution=institution, cycle=cycle, d=data, items=items,
-                           plan=plan, days_left=progress_services.days_left(cycle) if cycle else None)
+                           plan=plan, days_left=days_left, exception=exception, deadline=deadline)
 
 
 @bp.get("/help/status-rules")

@@ -34,8 +34,14 @@ def _navigation():
         code = getattr(g.get("plan"), "code", None) or session.get("plan")
         return PlanSwitcher(plans, next((p for p in plans if p.code == code), plans[0] if plans else None))
 
+    def awaiting_review() -> int:
+        """The review queue's badge: one query, for reviewers only."""
+        from tracker.progress.notifications import awaiting_review_count  # progress builds on the plan
+
+        return awaiting_review_count(db.session, current_user)
+
     return {"plan_switcher": plan_switcher, "reviewing_body": services.reviewing_body,
-            "monitoring_body": services.monitoring_body}
+            "monitoring_body": services.monitoring_body, "awaiting_review": awaiting_review}
 
 
 def _or_404(load, *args):

@@ -1,4 +1,4 @@
-"""`tracker remind` and `tracker mail send`."""
+"""`tracker remind`, `tracker mail send` and `tracker notify digest`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from tracker.db import db
 @click.option("--plan", "plan_code", default="PE-2021", show_default=True, help="Plan code.")
 @with_appcontext
 def remind(year: int, plan_code: str) -> None:
-    """Remind institutions of the items they have not submitted yet for YEAR (in-app and e-mail)."""
+    """Remind institutions of the items they have not submitted yet for YEAR (in-app and e-mail): the same
+    reminders as "Send reminders" on the cycles page."""
     from tracker.plan.services import NotFound, get_plan
     from tracker.progress import notifications, services
 
@@ -45,3 +46,37 @@ def send_mail() -> None:
     delivered = notifications.deliver_outbox(db.session)
     db.session.commit()
     click.echo(f"{delivered} e-mails delivered.")
+
+
+notify_group = click.Group("notify", help="Notifications sent on a schedule.")
+
+
+@notify_group.command("digest")
+@with_appcontext
+def digest() -> None:
+    """E-mail each committee member the entries submitted since their last digest, with links (run it daily,
+    e.g. from cron). Running it again sends nothing new; undelivered e-mails stay in the outbox for
+    `tracker mail send`."""
+    import sqlalchemy as sa
+
+    from tracker.progress import notifications
+
+    try:
+        messages = notifications.queue_digests(db.session)
+        db.session.commit()
+    except sa.exc.SQLAlchemyError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"the digest could not be prepared: {_first_line(exc)}") from None
+    delivered = notifications.deliver_outbox(db.session)
+    db.session.commit()
+    failed = [m for m in messages if m.sent_at is None]
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(messages)} digest e-mails could not be delivered "
+                                   f"({_first_line(failed[0].error)}); they stay in the outbox for `tracker mail send`")
+    click.echo(f"{len(messages)} digests queued, {delivered} e-mails delivered.")
+
+
+def _first_line(error) -> str:
+    """An error's message on one line (a database error's carries the statement on the next ones)."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from tracker.forms import options
+from tracker.i18n import localized
 from tracker.labels import choices
 from tracker.plan.models import Indicator, Measure
 from tracker.progress.models import ActionStatus, EntryState
@@ -125,7 +126,7 @@ class CycleForm(FlaskForm):
     def offer_years(self, years: list[int], taken: set[int], span: str | None) -> None:
         """Offer these years (the first without a cycle preselected) and say which the plan's are."""
         self.year.choices = [(y, str(y)) for y in years]
-        if self.year.data is None and not self.is_submitted():
+        if self.year.data is None and not self.year.raw_data:  # drawn afresh, not sent back with an error
             self.year.data = next((y for y in years if y not in taken), years[-1] if years else None)
         if span:
             self.year.description = _l("The plan's reporting years are %(span)s.", span=span)
@@ -137,3 +138,24 @@ class CycleForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Say why.")), Length(max=5000)])
+
+
+class ReopenCycleForm(ReasonForm):
+    """Reopens a closed cycle: a reason, and a new deadline when the old one no longer holds."""
+
+    deadline = DateField(_l("New deadline (optional)"), validators=[Optional()])
+
+
+class DeadlineExceptionForm(FlaskForm):
+    """Gives one of the plan's reporting institutions a later deadline in a cycle (see offer_institutions)."""
+
+    institution = SelectField(_l("Institution"), choices=[], validators=[InputRequired(message=_l("Choose an institution."))])
+    deadline = DateField(_l("New deadline for the institution"), validators=[InputRequired(message=_l("Give the new deadline."))])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Say why the institution gets more time.")),
+                                                     Length(max=5000)])
+    submit = SubmitField(_l("Extend the deadline"))
+
+    def offer_institutions(self, institutions) -> None:
+        """The plan's reporting institutions, by code (a code not among them is refused as no choice)."""
+        named = [(i.code, f"{i.code} · {localized(i, 'name')}") for i in institutions]
+        self.institution.choices = options([("", _l("— choose —")), *named])

@@ -68,6 +68,28 @@ class ReportingCycle(Base):
         return self.state == CycleState.open
 
 
+class DeadlineException(Base):
+    """One institution's own deadline for a cycle: an extension the committee granted, with its reason."""
+
+    __tablename__ = "deadline_exception"
+
+    id: Mapped[intpk]
+    cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_cycle.id", ondelete="CASCADE"))
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id", ondelete="RESTRICT"))
+    deadline: Mapped[date]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    granted_at: Mapped[Timestamp]
+
+    cycle: Mapped[ReportingCycle] = relationship()
+    institution: Mapped[Institution] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("cycle_id", "institution_id"),
+        sa.CheckConstraint("length(reason) > 0", "reason_required"),
+    )
+
+
 # The fields of an entry that a reporter fills in; versions keep a snapshot of exactly these.
 INDICATOR_FIELDS = ("value", "women", "men", "numerator", "denominator", "value_text", "value_bool", "narrative", "data_source")
 ACTION_FIELDS = ("action_status", "done", "challenges", "next_steps")
@@ -237,6 +259,8 @@ class Notification(Base):
     note: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[Timestamp]
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the notification went out in an e-mail digest (the committee's daily one of submissions).
+    digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     entry: Mapped[Entry | None] = relationship()
     cycle: Mapped[ReportingCycle | None] = relationship()

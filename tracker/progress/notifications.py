@@ -2,11 +2,17 @@
 
 E-mails are queued in the outbox table and delivered by deliver_outbox(): over SMTP when
 TRACKER_SMTP_HOST is set, otherwise written as .eml files under the instance folder (development).
+Reporters are told of the committee's decisions and reminded of what they have not submitted (from the
+cycles page or `tracker remind`); the committee is told of submissions in the app at once and by e-mail
+in a daily digest (`tracker notify digest`).
 """
 
 from __future__ import annotations
 
+import itertools
 import smtplib
+import textwrap
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,12 +23,16 @@ from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from tracker.auth.models import Role, User
+from tracker import audit, permissions
+from tracker.auth.models import BodyMember, Role, User
 from tracker.db import call_after_commit, db, utcnow
+from tracker.domain import PermissionDenied, WorkflowError
+from tracker.plan.models import Institution, MonitoringBody
 from tracker.plan.services import reviewing_body
-from tracker.progress.models import Entry, Notification, OutboxMessage, ReportingCycle
+from tracker.progress.models import Entry, EntryKind, EntryState, Notification, OutboxMessage, ReportingCycle
 
 NOTIFIED_EVENTS = ("approve", "return", "reopen")
+SUBMITTED_EVENT = "entry_submitted"  # to the committee: in the app at once, by e-mail in the daily digest
 
 
 def institution_reporters(session: Session, institution_id: int) -> list[User]:
@@ -66,39 +76,246 @@ def _entry_mail(entry: Entry, event: str, note: str) -> tuple[str, str]:
 
 
 def _external_url(endpoint: str, **values) -> str:
-    try:
+    """A full link for an e-mail: from the request, or outside one (the CLI) from TRACKER_BASE_URL (relative without it)."""
+    if has_request_context():
         return url_for(endpoint, _external=True, **values)
-    except RuntimeError:  # outside a request (CLI): a relative link is still useful
-        with current_app.test_request_context():
-            return url_for(endpoint, **values)
+    base = current_app.config.get("BASE_URL", "")
+    with current_app.test_request_context(base_url=base or None):
+        return url_for(endpoint, _external=bool(base), **values)
 
 
-def remind_missing(session: Session, cycle: ReportingCycle, now: datetime | None = None) -> int:
-    """Remind each institution's reporters of the items they have not submitted yet; returns reminders sent.
+# -- reminders of what is missing ----------------------------------------------------------------
 
-    The days left are counted in the plan's country (`days_left`), whatever the server's clock zone."""
-    from tracker.progress.services import days_left, worklist
+REMINDED_STATES = ("not_started", "draft", "returned")  # not submitted yet: what a reminder lists
+ITEM_TEXT_WIDTH = 160  # an action's text can be a paragraph: the e-mail shows its beginning
 
-    sent = 0
-    institutions = {u.institution_id for u in session.scalars(sa.select(User).filter_by(role=Role.reporter, active=True))}
-    for institution_id in sorted(i for i in institutions if i is not None):
-        missing = [w.code for w in worklist(session, cycle, institution_id) if w.state in ("not_started", "draft", "returned")]
-        if not missing:
+
+@dataclass(frozen=True)
+class ReminderMail:
+    """One reporter's reminder, in their language: the in-app note and the e-mail."""
+
+    user: User
+    language: str
+    subject: str
+    body: str
+    note: str
+
+
+@dataclass(frozen=True)
+class InstitutionReminder:
+    """What an institution has not submitted in a cycle, and the reminder each of its active reporters gets."""
+
+    institution: Institution
+    items: list  # WorkItem: the indicators and actions not submitted yet
+    owes_budget: bool  # bound by the budget clause and its budget item not submitted yet
+    mails: list[ReminderMail]
+
+    @property
+    def missing_count(self) -> int:
+        return len(self.items) + int(self.owes_budget)
+
+    @property
+    def messages(self) -> list[tuple[ReminderMail, list[User]]]:
+        """The distinct messages (one per language in practice), each with the reporters who get it."""
+        grouped: dict[tuple[str, str], tuple[ReminderMail, list[User]]] = {}
+        for mail in self.mails:
+            grouped.setdefault((mail.subject, mail.body), (mail, []))[1].append(mail.user)
+        return list(grouped.values())
+
+
+def reminder_institutions(session: Session, plan) -> list[Institution]:
+    """The institutions that report on the plan: those with indicators or actions assigned, and those its
+    budget clause binds (who may owe a budget item only)."""
+    from tracker.budget.services import clause_institutions
+    from tracker.progress.queries import reporting_institutions
+
+    found = {i.id: i for i in [*reporting_institutions(session, plan), *clause_institutions(session, plan)]}
+    return sorted(found.values(), key=lambda i: i.code)
+
+
+def plan_reminders(session: Session, cycle: ReportingCycle, institution_id: int | None = None,
+                   now: datetime | None = None) -> list[InstitutionReminder]:
+    """For each institution of the cycle's plan that has something not submitted (or only the one asked for),
+    the reminders its active reporters would get. Nothing is stored: this is what the preview shows and
+    what remind_missing sends."""
+    from tracker.budget.services import clause_institutions
+
+    bound = {i.id for i in clause_institutions(session, cycle.plan)}
+    owing = []
+    for institution in reminder_institutions(session, cycle.plan):
+        if institution_id is not None and institution.id != institution_id:
             continue
-        for user in institution_reporters(session, institution_id):
-            session.add(Notification(user_id=user.id, event="reminder", cycle_id=cycle.id, note=", ".join(missing)))
-            with force_locale(user_locale(user)):
-                subject = ngettext("Reminder: %(num)d item to report for %(year)s", "Reminder: %(num)d items to report for %(year)s",
-                                   len(missing), year=cycle.year)
-                days = days_left(cycle, now)
-                body = "\n".join([
-                    _("The deadline for %(year)s is %(deadline)s.", year=cycle.year, deadline=format_date(cycle.deadline, "long")),
-                    ngettext("%(num)d day left.", "%(num)d days left.", days) if days >= 0 else ngettext("%(num)d day late.", "%(num)d days late.", -days),
-                    _("Items not yet submitted: %(items)s", items=", ".join(missing)),
-                ])
-            queue_mail(session, user.email, subject, body)
+        items = missing_items(session, cycle, institution.id)
+        owes_budget = institution.id in bound and _budget_missing(session, cycle, institution.id)
+        if items or owes_budget:
+            mails = [_reminder_mail(user, cycle, institution, items, owes_budget, now)
+                     for user in institution_reporters(session, institution.id)]
+            owing.append(InstitutionReminder(institution, items, owes_budget, mails))
+    return owing
+
+
+def missing_items(session: Session, cycle: ReportingCycle, institution_id: int) -> list:
+    """The institution's indicators and actions of the cycle not submitted yet (none, draft or returned)."""
+    from tracker.progress.services import worklist
+
+    return [w for w in worklist(session, cycle, institution_id) if w.state in REMINDED_STATES]
+
+
+def _budget_missing(session: Session, cycle: ReportingCycle, institution_id: int) -> bool:
+    from tracker.budget.services import find_budget_entry
+
+    entry = find_budget_entry(session, cycle, institution_id)
+    return entry is None or entry.state.value in REMINDED_STATES
+
+
+def _reminder_mail(user: User, cycle: ReportingCycle, institution: Institution, items: list, owes_budget: bool,
+                   now: datetime | None) -> ReminderMail:
+    """The reminder in the reporter's language: each missing item by code and name, with its entry form's link."""
+    locale = user_locale(user)
+    with force_locale(locale):
+        count = len(items) + int(owes_budget)
+        subject = ngettext("Reminder: %(num)d item to report for %(year)s", "Reminder: %(num)d items to report for %(year)s",
+                           count, year=cycle.year)
+        lines = [*_deadline_lines(cycle, institution.id, now), "", _("Items not yet submitted:")]
+        for item in items:
+            lines += [f"- {_item_line(item)}", f"  {_item_form_url(cycle, item)}"]
+        if owes_budget:
+            lines += [f"- {_('Budget item for %(year)s', year=cycle.year)}",
+                      f"  {_external_url('budget.item', code=cycle.plan.code, year=cycle.year)}"]
+        worklist_url = _external_url("progress.worklist", code=cycle.plan.code, year=cycle.year)
+        lines += ["", _("All your items for %(year)s: %(url)s", year=cycle.year, url=worklist_url)]
+        note = ", ".join([w.code for w in items] + ([_("Budget item")] if owes_budget else []))
+    return ReminderMail(user, locale.split("_")[0], subject, "\n".join(lines), note)
+
+
+def _deadline_lines(cycle: ReportingCycle, institution_id: int, now: datetime | None) -> list[str]:
+    """The deadline and the days left. The days are counted in the plan's country (`days_left`), whatever the
+    server's clock zone; `institution_id` says whose deadline it is (an institution may have its own)."""
+    from tracker.progress.services import days_left, deadline_exceptions, institution_deadline
+
+    exceptions = deadline_exceptions(sa.orm.object_session(cycle), cycle)  # one query for both figures
+    deadline = institution_deadline(cycle, institution_id, exceptions)
+    days = days_left(cycle, now, institution_id, exceptions)
+    return [
+        _("The deadline for %(year)s is %(deadline)s.", year=cycle.year, deadline=format_date(deadline, "long")),
+        ngettext("%(num)d day left.", "%(num)d days left.", days) if days >= 0 else ngettext("%(num)d day late.", "%(num)d days late.", -days),
+    ]
+
+
+def _item_line(item) -> str:
+    """"Indicator IND-PAR-1: its name", in the current language."""
+    from tracker.i18n import localized
+
+    if item.kind == EntryKind.indicator:
+        return _("Indicator %(code)s: %(name)s", code=item.code, name=_shorten(str(localized(item.item, "name"))))
+    return _("Action %(code)s: %(name)s", code=item.code, name=_shorten(str(localized(item.item, "text"))))
+
+
+def _shorten(text: str) -> str:
+    return textwrap.shorten(text, ITEM_TEXT_WIDTH, placeholder="…") if text.strip() else "—"
+
+
+def _item_form_url(cycle: ReportingCycle, item) -> str:
+    endpoint = "progress.indicator_entry" if item.kind == EntryKind.indicator else "progress.action_entry"
+    return _external_url(endpoint, code=cycle.plan.code, year=cycle.year, item_code=item.code)
+
+
+def send_reminders(session: Session, cycle: ReportingCycle, reminders: list[InstitutionReminder]) -> int:
+    """Store the in-app notifications and queue the e-mails of these reminders; returns how many reporters."""
+    sent = 0
+    for reminder in reminders:
+        for mail in reminder.mails:
+            session.add(Notification(user_id=mail.user.id, event="reminder", cycle_id=cycle.id, note=mail.note))
+            queue_mail(session, mail.user.email, mail.subject, mail.body)
             sent += 1
     return sent
+
+
+def remind_missing(session: Session, cycle: ReportingCycle, now: datetime | None = None,
+                   institution_id: int | None = None) -> int:
+    """Remind each institution's reporters (or one institution's) of what they have not submitted yet;
+    returns the reminders sent. `tracker remind` and the cycles page both come here."""
+    return send_reminders(session, cycle, plan_reminders(session, cycle, institution_id, now))
+
+
+def send_cycle_reminders(session: Session, cycle: ReportingCycle, actor, institution_id: int | None = None) -> int:
+    """The committee's "Send reminders": remind_missing for the plan's reviewers, recorded in the audit log."""
+    if not permissions.can_manage_cycles(actor, cycle.plan):
+        raise PermissionDenied()
+    if not cycle.is_open:
+        raise WorkflowError(_("The reporting cycle %(year)s is closed; nothing to remind.", year=cycle.year))
+    sent = remind_missing(session, cycle, institution_id=institution_id)
+    audit.record(session, "cycle.reminded", actor=actor, target=cycle, year=cycle.year, institution=institution_id,
+                 reminders=sent)
+    return sent
+
+
+# -- the committee told of submissions -----------------------------------------------------------
+
+
+def entry_submitted(session: Session, entry: Entry) -> None:
+    """Tell each active member of the plan's monitoring body, in the app and at once, that an entry was
+    submitted; the e-mail comes in their daily digest (`tracker notify digest`)."""
+    for user_id in committee_member_ids(session, entry.cycle.plan_id):
+        session.add(Notification(user_id=user_id, event=SUBMITTED_EVENT, entry_id=entry.id, note=entry.institution.code))
+
+
+def committee_member_ids(session: Session, plan_id: int) -> list[int]:
+    """The active committee accounts on the plan's active monitoring bodies."""
+    query = (
+        sa.select(User.id).join(BodyMember, BodyMember.user_id == User.id)
+        .join(MonitoringBody, MonitoringBody.id == BodyMember.body_id)
+        .where(MonitoringBody.plan_id == plan_id, MonitoringBody.active, User.active, User.role == Role.committee)
+        .distinct().order_by(User.id)
+    )
+    return list(session.scalars(query))
+
+
+def queue_digests(session: Session, now: datetime | None = None) -> list[OutboxMessage]:
+    """Queue one e-mail per committee member listing their submission notifications not in a digest yet,
+    and mark those digested: running it again queues nothing new. Rows are locked, so two runs at once
+    cannot both take the same notifications."""
+    pending = session.scalars(
+        sa.select(Notification).join(User, User.id == Notification.user_id)
+        .where(Notification.event == SUBMITTED_EVENT, Notification.digested_at.is_(None), User.active)
+        .order_by(Notification.user_id, Notification.created_at, Notification.id)
+        .with_for_update(of=Notification)
+    ).all()
+    now = now or utcnow()
+    messages = []
+    for user_id, group in itertools.groupby(pending, key=lambda n: n.user_id):
+        rows = list(group)
+        messages.append(_queue_digest(session, session.get(User, user_id), rows))
+        for row in rows:
+            row.digested_at = now
+    return messages
+
+
+def _queue_digest(session: Session, user: User, rows: list[Notification]) -> OutboxMessage:
+    from tracker.i18n import plan_datetime
+
+    with force_locale(user_locale(user)):
+        subject = ngettext("%(num)d entry submitted for review", "%(num)d entries submitted for review", len(rows))
+        lines = [_("Entries submitted since the last summary:"), ""]
+        for row in rows:
+            entry = row.entry
+            if entry is None:
+                continue
+            when = plan_datetime(row.created_at, entry.cycle.plan)
+            lines += [f"- {_item_code(entry)} ({entry.cycle.year}) · {entry.institution.code} · {when}",
+                      f"  {_external_url('progress.show_entry', entry_id=entry.id)}"]
+        lines += ["", _("Review queue: %(url)s", url=_external_url("progress.review_queue"))]
+    return queue_mail(session, user.email, subject, "\n".join(lines))
+
+
+def awaiting_review_count(session: Session, user) -> int:
+    """The submitted entries of the plans the user reviews: the review queue's badge (one query; none for
+    whoever reviews nothing)."""
+    if not permissions.can_review(user):
+        return 0
+    query = (sa.select(sa.func.count()).select_from(Entry).join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
+             .where(Entry.state == EntryState.submitted, ReportingCycle.plan_id.in_(user.reviewed_plan_ids)))
+    return session.scalar(query) or 0
 
 
 def queue_mail(session: Session, to_email: str, subject: str, body: str) -> OutboxMessage:

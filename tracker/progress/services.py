@@ -14,10 +14,12 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from tracker import audit, permissions
+from tracker.auth.models import User
 from tracker.db import utcnow
 from tracker.domain import DomainError, PermissionDenied, ValidationFailed, WorkflowError
 from tracker.plan.models import Action, ActionInstitution, Indicator, IndicatorInstitution, Institution, Measure, Plan
@@ -26,6 +28,7 @@ from tracker.status import deadline_end, people_numerator
 from tracker.progress.models import (
     ActionStatus,
     CycleState,
+    DeadlineException,
     Entry,
     EntryKind,
     EntryState,
@@ -110,17 +113,111 @@ def close_cycle(session: Session, cycle: ReportingCycle, actor) -> None:
     audit.record(session, "cycle.closed", actor=actor, target=cycle, year=cycle.year)
 
 
-def reopen_cycle(session: Session, cycle: ReportingCycle, reason: str, actor) -> None:
-    """Reopen a closed cycle; a reason is required and kept."""
+def reopen_cycle(session: Session, cycle: ReportingCycle, reason: str, actor, deadline: date | None = None) -> None:
+    """Reopen a closed cycle; a reason is required and kept, and a new deadline may be set (logged old → new)."""
     if not permissions.can_manage_cycles(actor, cycle.plan_id):
         raise PermissionDenied()
     if not reason.strip():
         raise ValidationFailed([("reason", str(_l("Say why the cycle is reopened.")))])
+    if deadline is not None and deadline.year < cycle.year:
+        raise ValidationFailed([("deadline", str(_l("The deadline cannot be before the reporting year.")))])
     if cycle.state == CycleState.open:
         raise WorkflowError(str(_l("This reporting cycle is already open.")))
+    before = cycle.deadline
     cycle.state = CycleState.open
     cycle.reopen_reason = reason.strip()
-    audit.record(session, "cycle.reopened", actor=actor, target=cycle, year=cycle.year, reason=reason.strip())
+    cycle.deadline = deadline or cycle.deadline
+    audit.record(session, "cycle.reopened", actor=actor, target=cycle, year=cycle.year, reason=reason.strip(),
+                 deadline=[before, cycle.deadline])
+
+
+# -- deadline exceptions ------------------------------------------------------------------------
+
+
+@dataclass
+class GrantedException:
+    """A deadline exception as the cycles page lists it, with who granted it (None once the account is gone)."""
+
+    exception: DeadlineException
+    granted_by: User | None
+
+
+def deadline_exceptions(session: Session, cycle: ReportingCycle) -> dict[int, DeadlineException]:
+    """The cycle's deadline exceptions by institution id, in one query."""
+    rows = session.scalars(sa.select(DeadlineException).filter_by(cycle_id=cycle.id))
+    return {e.institution_id: e for e in rows}
+
+
+def list_deadline_exceptions(session: Session, cycles: list[ReportingCycle]) -> dict[int, list[GrantedException]]:
+    """Every exception of these cycles by cycle id, institutions by code, with who granted each (one query)."""
+    rows = session.execute(
+        sa.select(DeadlineException, User)
+        .join(Institution, Institution.id == DeadlineException.institution_id)
+        .outerjoin(User, User.id == DeadlineException.granted_by_id)
+        .where(DeadlineException.cycle_id.in_([c.id for c in cycles]))
+        .options(joinedload(DeadlineException.institution))
+        .order_by(Institution.code)
+    )
+    listed: dict[int, list[GrantedException]] = {}
+    for exception, user in rows:
+        listed.setdefault(exception.cycle_id, []).append(GrantedException(exception, user))
+    return listed
+
+
+def _lock_cycle(session: Session, cycle: ReportingCycle) -> None:
+    # Two members granting the same institution at once would both insert; the second waits and then updates.
+    session.execute(sa.select(ReportingCycle.id).where(ReportingCycle.id == cycle.id).with_for_update())
+
+
+def _check_extension(session: Session, cycle: ReportingCycle, institution: Institution, deadline: date, reason: str) -> None:
+    errors = FieldErrors()
+    indicators, actions = assigned_items(session, cycle.plan_id, institution.id)
+    if not indicators and not actions:
+        errors.add("institution", _l("This institution reports on nothing in the plan."))
+    if deadline <= cycle.deadline:
+        errors.add("deadline", _l("The new deadline must be after the cycle's deadline (%(date)s).", date=format_date(cycle.deadline)))
+    if not reason.strip():
+        errors.add("reason", _l("Say why the institution gets more time."))
+    errors.raise_if_any()
+
+
+def extend_deadline(session: Session, cycle: ReportingCycle, institution: Institution, deadline: date, reason: str,
+                    actor) -> DeadlineException:
+    """Give one institution of the plan a later deadline for the cycle (committee), with a reason.
+
+    There is one exception per cycle and institution: granting again replaces it. Logged old → new.
+    """
+    if not permissions.can_manage_cycles(actor, cycle.plan_id):
+        raise PermissionDenied()
+    _check_extension(session, cycle, institution, deadline, reason)
+    _lock_cycle(session, cycle)
+    exception = deadline_exceptions(session, cycle).get(institution.id)
+    before = exception.deadline if exception else cycle.deadline
+    if exception is None:
+        exception = DeadlineException(cycle_id=cycle.id, institution_id=institution.id)
+        session.add(exception)
+    exception.deadline, exception.reason = deadline, reason.strip()
+    exception.granted_by_id, exception.granted_at = actor.id, utcnow()
+    session.flush()
+    audit.record(session, "cycle.deadline_extended", actor=actor, target=cycle, year=cycle.year,
+                 institution=institution.code, deadline=[before, deadline], reason=reason.strip())
+    return exception
+
+
+def remove_deadline_exception(session: Session, cycle: ReportingCycle, institution_id: int, reason: str, actor) -> None:
+    """Take an institution's exception away (committee), with a reason: the cycle's deadline holds for it again."""
+    if not permissions.can_manage_cycles(actor, cycle.plan_id):
+        raise PermissionDenied()
+    if not reason.strip():
+        raise ValidationFailed([("reason", str(_l("Say why the exception is removed.")))])
+    _lock_cycle(session, cycle)
+    exception = deadline_exceptions(session, cycle).get(institution_id)
+    if exception is None:
+        raise WorkflowError(str(_l("This institution has no deadline exception in this cycle.")))
+    audit.record(session, "cycle.deadline_exception_removed", actor=actor, target=cycle, year=cycle.year,
+                 institution=exception.institution.code, deadline=[exception.deadline, cycle.deadline], reason=reason.strip())
+    session.delete(exception)
+    session.flush()
 
 
 # -- worklist -----------------------------------------------------------------------------------
@@ -177,16 +274,33 @@ def plan_timezone(plan: Plan) -> ZoneInfo:
     return ZoneInfo(plan.country.timezone or "UTC")
 
 
-def deadline_moment(cycle: ReportingCycle) -> datetime:
-    """When the cycle's deadline day ends in the plan's country, in UTC: a submission strictly before it is
-    on time. The one rule for "on time", "late" and "days left" (dashboards, reports, reminders)."""
-    return deadline_end(cycle.deadline, plan_timezone(cycle.plan))
+def institution_deadline(cycle: ReportingCycle, institution_id: int | None = None,
+                         exceptions: dict[int, DeadlineException] | None = None) -> date:
+    """The deadline day that holds for an institution: its exception's, else the cycle's. An exception never
+    shortens it (a cycle reopened with a later deadline overtakes it). `exceptions` is `deadline_exceptions`,
+    loaded once by callers that ask for many institutions; without it, it is looked up (one query)."""
+    if institution_id is None:
+        return cycle.deadline
+    if exceptions is None:
+        exceptions = deadline_exceptions(object_session(cycle), cycle)
+    exception = exceptions.get(institution_id)
+    return max(cycle.deadline, exception.deadline) if exception else cycle.deadline
 
 
-def days_left(cycle: ReportingCycle, now: datetime | None = None) -> int:
-    """Days from today in the plan's country to the deadline day: 0 on the day itself, negative once late."""
+def deadline_moment(cycle: ReportingCycle, institution_id: int | None = None,
+                    exceptions: dict[int, DeadlineException] | None = None) -> datetime:
+    """When the deadline day ends in the plan's country, in UTC: a submission strictly before it is on time.
+    The one rule for "on time", "late" and "days left" (dashboards, reports, reminders); for an institution,
+    its own deadline (`institution_deadline`)."""
+    return deadline_end(institution_deadline(cycle, institution_id, exceptions), plan_timezone(cycle.plan))
+
+
+def days_left(cycle: ReportingCycle, now: datetime | None = None, institution_id: int | None = None,
+              exceptions: dict[int, DeadlineException] | None = None) -> int:
+    """Days from today in the plan's country to the deadline day (the institution's own when given): 0 on the
+    day itself, negative once late."""
     today = (now or utcnow()).astimezone(plan_timezone(cycle.plan)).date()
-    return (cycle.deadline - today).days
+    return (institution_deadline(cycle, institution_id, exceptions) - today).days
 
 
 # -- entries ------------------------------------------------------------------------------------
@@ -561,6 +675,8 @@ def apply_transition(session: Session, user, entry: Entry, name: str, note: str 
     from tracker.progress import notifications
 
     notifications.entry_changed(session, entry, name, note.strip())
+    if name == "submit":
+        notifications.entry_submitted(session, entry)  # the one place entries are submitted
     return entry
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -23,8 +24,10 @@ from tracker.progress.forms import (
     ActionEntryForm,
     BulkReviewForm,
     CycleForm,
+    DeadlineExceptionForm,
     NoteForm,
     ReasonForm,
+    ReopenCycleForm,
     ReviewFilterForm,
     build_indicator_form,
 )
@@ -89,9 +92,12 @@ def worklist(code: str, year: int):
     if institution is None:
         abort(404)
     items = services.worklist(db.session, cycle, institution.id)
+    exceptions = services.deadline_exceptions(db.session, cycle)
     return render_template(
         "progress/worklist.html", plan=plan, cycle=cycle, institution=institution, items=items,
-        days_left=services.days_left(cycle), cycles=services.list_cycles(db.session, plan),
+        exception=exceptions.get(institution.id), deadline=services.institution_deadline(cycle, institution.id, exceptions),
+        days_left=services.days_left(cycle, institution_id=institution.id, exceptions=exceptions),
+        cycles=services.list_cycles(db.session, plan),
         institutions=queries.reporting_institutions(db.session, plan) if permissions.can_review(current_user, plan) else [],
         budget_entry=budget_services.find_budget_entry(db.session, cycle, institution.id),
     )
@@ -342,10 +348,7 @@ def _review_filters() -> ReviewFilterForm:
 def cycles(code: str):
     plan = plan_or_404(code)
     ensure(permissions.can_view_cycles, plan)
-    cycles = services.list_cycles(db.session, plan)
-    span = _reporting_span(plan)
-    form = CycleForm()
-    form.offer_years(_offered_years(plan), taken={c.year for c in cycles}, span=span)
+    form = _cycle_form(plan)
     if request.method == "POST":
         if not permissions.can_manage_cycles(current_user, plan):
             abort(403)
@@ -359,9 +362,36 @@ def cycles(code: str):
                 db.session.commit()
                 flash(_("Reporting cycle %(year)s opened.", year=form.year.data), "success")
                 return redirect(url_for("progress.cycles", code=plan.code))
-        cycles = services.list_cycles(db.session, plan)  # reloaded: a refused year rolled the session back
-    return render_template("progress/cycles.html", plan=plan, cycles=cycles, form=form, span=span,
-                           action_form=EmptyForm(), reason_form=ReasonForm())
+    return _cycles_page(plan, form)
+
+
+def _cycle_form(plan: Plan, **kwargs) -> CycleForm:
+    form = CycleForm(**kwargs)
+    taken = {c.year for c in services.list_cycles(db.session, plan)}
+    form.offer_years(_offered_years(plan), taken=taken, span=_reporting_span(plan))
+    return form
+
+
+def _cycles_page(plan: Plan, form: CycleForm, refused: tuple[int, DeadlineExceptionForm] | None = None, status: int = 200):
+    """The cycles page; `refused` is a cycle's extension form sent back with its errors (the others are blank).
+    Cycles are loaded here, after any refused write rolled the session back."""
+    cycles = services.list_cycles(db.session, plan)
+    managing = permissions.can_manage_cycles(current_user, plan)
+    institutions = queries.reporting_institutions(db.session, plan) if managing else []
+    extend_forms = {c.id: _extension_form(institutions, formdata=None) for c in cycles}
+    if refused is not None:
+        extend_forms[refused[0]] = refused[1]
+    return render_template(
+        "progress/cycles.html", plan=plan, cycles=cycles, form=form, span=_reporting_span(plan),
+        action_form=EmptyForm(), reopen_form=ReopenCycleForm(formdata=None), removal_form=ReasonForm(formdata=None),
+        extend_forms=extend_forms, exceptions=services.list_deadline_exceptions(db.session, cycles),
+    ), status
+
+
+def _extension_form(institutions, **kwargs) -> DeadlineExceptionForm:
+    form = DeadlineExceptionForm(**kwargs)
+    form.offer_institutions(institutions)
+    return form
 
 
 def _reporting_span(plan: Plan) -> str | None:
@@ -408,17 +438,69 @@ def close_cycle(cycle_id: int):
 @require(permissions.can_manage_cycles)
 def reopen_cycle(cycle_id: int):
     cycle = _cycle_by_id_or_404(cycle_id)
-    form = ReasonForm()
+    form = ReopenCycleForm()
     if not form.validate_on_submit():
-        flash(_("Say why the cycle is reopened."), "danger")
+        _flash_form_errors(form, {"reason": _("Say why the cycle is reopened.")})
         return redirect(url_for("progress.cycles", code=cycle.plan.code))
     try:
-        services.reopen_cycle(db.session, cycle, form.reason.data, current_user)
+        services.reopen_cycle(db.session, cycle, form.reason.data, current_user, deadline=form.deadline.data)
     except (WorkflowError, ValidationFailed) as exc:
-        flash(str(exc), "warning")
+        db.session.rollback()
+        flash(exc.errors[0][1] if isinstance(exc, ValidationFailed) else str(exc), "warning")
     else:
         db.session.commit()
         flash(_("Reporting cycle %(year)s reopened.", year=cycle.year), "success")
+    return redirect(url_for("progress.cycles", code=cycle.plan.code))
+
+
+def _flash_form_errors(form, instead: dict[str, str]) -> None:
+    """A form posted from a table row: its errors as messages, naming the field (or saying it better)."""
+    for name, errors in form.errors.items():
+        for message in errors[:1]:
+            flash(instead.get(name) or f"{getattr(form, name).label.text}: {message}", "danger")
+    if not form.errors:
+        abort(400)
+
+
+@bp.post("/cycles/<int:cycle_id>/deadline-exceptions")
+@require(permissions.can_manage_cycles)
+def extend_deadline(cycle_id: int):
+    """Give one institution more time; a refusal shows the cycles page with the errors on this cycle's form."""
+    cycle = _cycle_by_id_or_404(cycle_id)
+    plan = cycle.plan
+    institutions = queries.reporting_institutions(db.session, plan)
+    form = _extension_form(institutions)
+    if form.validate_on_submit():
+        institution = next(i for i in institutions if i.code == form.institution.data)
+        try:
+            services.extend_deadline(db.session, cycle, institution, form.deadline.data, form.reason.data, current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(institution)s now has until %(date)s for %(year)s.", institution=institution.code,
+                    date=format_date(form.deadline.data), year=cycle.year), "success")
+            return redirect(url_for("progress.cycles", code=plan.code))
+    return _cycles_page(plan, _cycle_form(plan, formdata=None), refused=(cycle_id, form), status=400)
+
+
+@bp.post("/cycles/<int:cycle_id>/deadline-exceptions/<int:institution_id>/remove")
+@require(permissions.can_manage_cycles)
+def remove_deadline_exception(cycle_id: int, institution_id: int):
+    cycle = _cycle_by_id_or_404(cycle_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form, {"reason": _("Say why the exception is removed.")})
+        return redirect(url_for("progress.cycles", code=cycle.plan.code))
+    try:
+        services.remove_deadline_exception(db.session, cycle, institution_id, form.reason.data, current_user)
+    except (WorkflowError, ValidationFailed) as exc:
+        db.session.rollback()
+        flash(exc.errors[0][1] if isinstance(exc, ValidationFailed) else str(exc), "warning")
+    else:
+        db.session.commit()
+        flash(_("Deadline exception removed: the cycle's deadline holds again."), "success")
     return redirect(url_for("progress.cycles", code=cycle.plan.code))
 
 
@@ -441,3 +523,4 @@ def mark_notifications_read():
 
 
 from tracker.progress import bulk_views  # noqa: E402,F401
+from tracker.progress import reminder_views  # noqa: E402,F401
