@@ -72,11 +72,11 @@ def plan_money_format(plan: Any) -> tuple[str | None, str]:
 def plan_datetime(moment, plan: Any, format: str = "short") -> str:
     """A moment as the plan's country lives it (its time zone), in the reader's locale: for pages that list
     several plans' rows, where the request has no single plan."""
-    from zoneinfo import ZoneInfo
-
     from babel.dates import format_datetime
 
-    return format_datetime(moment, format, tzinfo=ZoneInfo(plan.country.timezone), locale=get_locale())
+    from tracker.progress.services import plan_timezone
+
+    return format_datetime(moment, format, tzinfo=plan_timezone(plan), locale=get_locale())
 
 
 def format_money(amount, currency: str | None, locale: str) -> str:
@@ -125,12 +125,11 @@ def init_app(app: Flask) -> None:
     from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent
 
     from tracker.forms import field_label
-    from tracker.labels import entry_field, event_label, label, label_stage
+    from tracker.labels import entry_field, event_label, label
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals.update(
         label=label,
-        label_stage=label_stage,
         entry_field=entry_field,
         money=money,
         plan_datetime=plan_datetime,

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker import audit, permissions
 from tracker.audit import AuditEvent
-from tracker.auth.services import active_body
 from tracker.domain import ValidationFailed
 from tracker.plan import schema
 from tracker.plan.models import BudgetProfile, Country, Institution, InstitutionKind, MonitoringBody, Plan, PlanProfile
+from tracker.plan.services import monitoring_body
 
 
 @dataclass
@@ -148,8 +148,8 @@ class PlanProfileInput:
 def save_plan_profile(session: Session, plan: Plan, data: PlanProfileInput, actor) -> None:
     """Set a plan's budget classification profile and its active monitoring body's name, or name a body when the plan
     has none (committee members are then added to it on their accounts); logs old → new."""
-    before = _plan_profile_values(plan.profile, active_body(plan))
-    body = active_body(plan) or _new_body(plan, data.body_code)
+    before = _plan_profile_values(plan.profile, monitoring_body(plan))
+    body = monitoring_body(plan) or _new_body(plan, data.body_code)
     profile = plan.profile or PlanProfile(plan=plan)
     profile.budget_profile = data.budget_profile
     body.name_es, body.name_en = data.body_name_es.strip(), data.body_name_en.strip()

@@ -17,7 +17,7 @@ from tracker.forms import EmptyForm, apply_errors, options
 from tracker.i18n import localized
 from tracker.permissions import can_manage_institutions, can_manage_users, can_view_audit_log, plan_or_404, require
 from tracker.plan.models import BudgetProfile, Country, Institution, InstitutionKind, Plan
-from tracker.plan.services import list_plans
+from tracker.plan.services import list_plans, monitoring_body
 from tracker.urls import int_arg, parse_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -55,7 +55,7 @@ def _plan_choices() -> list[SelectChoice]:
     """The plans the admin sees, by code, each with its active monitoring body (whom a committee member joins)."""
     choices = []
     for plan in sorted(list_plans(db.session, current_user, with_bodies=True), key=lambda p: p.code):
-        body = services.active_body(plan)
+        body = monitoring_body(plan)
         body_name = localized(body, "name") if body else _("no monitoring body")
         choices.append(SelectChoice(plan.code, f"{plan.code} · {localized(plan, 'title')} — {body_name}"))
     return choices
@@ -242,7 +242,7 @@ def edit_institution(institution_id: int):
 @require(can_manage_institutions)
 def countries():
     return render_template("admin/countries.html", countries=services.countries_with_plans(db.session),
-                           active_body=services.active_body, budget_label=_budget_label)
+                           budget_label=_budget_label)
 
 
 def _budget_label(plan: Plan) -> str:
@@ -270,7 +270,7 @@ def edit_country(country_id: int):
 
 def _plan_profile_form(plan: Plan) -> PlanProfileForm:
     form = PlanProfileForm()
-    body = services.active_body(plan)
+    body = monitoring_body(plan)
     if body is not None:
         del form.body_code  # the active body keeps its code: members and history hang on it
     if request.method == "GET":
@@ -297,7 +297,7 @@ def edit_plan_profile(code: str):
             db.session.commit()
             flash(_("Profile of plan %(code)s saved.", code=plan.code), "success")
             return redirect(url_for("admin.countries"))
-    return _form_page("admin/plan_profile_form.html", form, plan=plan, body=services.active_body(plan))
+    return _form_page("admin/plan_profile_form.html", form, plan=plan, body=monitoring_body(plan))
 
 
 # -- audit log --------------------------------------------------------------------------------

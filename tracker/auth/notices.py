@@ -36,7 +36,9 @@ def _committee(session: Session, besides: User) -> list[User]:
 
 
 def _plan_codes(user: User) -> list[str]:
-    return sorted({m.body.plan.code for m in user.memberships if m.body.active})
+    from tracker.auth.services import user_plan_codes  # services send these notices: imported late
+
+    return user_plan_codes(user)
 
 
 def _who(actor: User | None) -> str:

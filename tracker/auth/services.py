@@ -17,6 +17,7 @@ from tracker.auth.passwords import burn_verification, hash_password, password_pr
 from tracker.db import utcnow
 from tracker.domain import ValidationFailed
 from tracker.plan.models import Country, Institution, MonitoringBody, Plan
+from tracker.plan.services import monitoring_body
 
 
 class LoginRefused(Exception):
@@ -127,21 +128,16 @@ def _plans(session: Session, data: UserInput) -> list[Plan]:
     if data.role == Role.committee and not plans:
         raise ValidationFailed([("plans", str(_l("A committee member must sit on the monitoring body of at least one plan.")))])
     for plan in plans:
-        if data.role == Role.committee and active_body(plan) is None:
+        if data.role == Role.committee and monitoring_body(plan) is None:
             raise ValidationFailed([("plans", str(_l("Plan %(code)s has no monitoring body: name one in its plan file.",
                                                      code=plan.code)))])
     return plans
 
 
-def active_body(plan: Plan) -> MonitoringBody | None:
-    """The body that reviews the plan now (an import or an admin makes one active; older ones keep their members)."""
-    return next((b for b in sorted(plan.bodies, key=lambda b: b.position) if b.active), None)
-
-
 def _set_plans(session: Session, user: User, role: Role, plans: list[Plan]) -> None:
     """Committee: a member of each plan's active body; its memberships of other active bodies end, those of
     former (inactive) bodies stay as history. Viewer: limited to the plans. Other roles: no plans at all."""
-    wanted_bodies = {active_body(p).id for p in plans} if role == Role.committee else set()
+    wanted_bodies = {monitoring_body(p).id for p in plans} if role == Role.committee else set()
     if role == Role.committee:
         user.memberships[:] = [m for m in user.memberships if m.body_id in wanted_bodies or not m.body.active]
     else:

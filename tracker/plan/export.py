@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.plan import models as m
 from tracker.plan import schema as s
+from tracker.plan.services import monitoring_body
 
 HEADER = "# NAP Tracker plan file ({fmt}), exported from the database. Format: see the top of seed/peru-2021.yaml\n"
 
@@ -93,7 +94,7 @@ def _plan(session: Session, p: m.Plan, codes: dict[int, str], lang: m.Language) 
     objective_codes = {x.id: x.code for x in objectives}
     actions = rows(m.Action, selectinload(m.Action.institutions))
     action_codes = {x.id: x.code for x in actions}
-    body = next((b for b in p.bodies if b.active), None)
+    body = monitoring_body(p)
     binds = session.scalars(sa.select(m.BudgetBinding.institution_id).filter_by(plan_id=p.id)).all()
     profile = p.profile or m.PlanProfile(budget_profile=m.BudgetProfile.generic, targets_note_es="", targets_note_en="")
     return s.PlanIn(

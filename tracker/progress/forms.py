@@ -23,7 +23,7 @@ from tracker.i18n import localized
 from tracker.labels import choices
 from tracker.plan.models import Indicator, Measure
 from tracker.progress.models import ActionStatus, EntryState
-from tracker.urls import parse_int
+from tracker.urls import YEAR_MAX, YEAR_MIN, parse_int
 
 
 def new_request_key() -> str:
@@ -111,7 +111,7 @@ class BulkReviewForm(FlaskForm):
 
 def _year_or_none(value) -> int | None:
     """A posted year, or None for anything that is no year (the form then asks for one, never a 500)."""
-    return parse_int(str(value), minimum=1900, maximum=2200) if value not in (None, "") else None
+    return parse_int(str(value), minimum=YEAR_MIN, maximum=YEAR_MAX) if value not in (None, "") else None
 
 
 class CycleForm(FlaskForm):

@@ -21,13 +21,13 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker import audit, permissions
 from tracker.auth.models import BodyMember, Role, User
 from tracker.db import call_after_commit, db, utcnow
 from tracker.domain import PermissionDenied, WorkflowError
-from tracker.plan.models import Institution, MonitoringBody
+from tracker.plan.models import Institution, MonitoringBody, Plan
 from tracker.plan.services import reviewing_body
 from tracker.progress.models import Entry, EntryKind, EntryState, Notification, OutboxMessage, ReportingCycle
 
@@ -280,12 +280,17 @@ def queue_digests(session: Session, now: datetime | None = None) -> list[OutboxM
         .where(Notification.event == SUBMITTED_EVENT, Notification.digested_at.is_(None), User.active)
         .order_by(Notification.user_id, Notification.created_at, Notification.id)
         .with_for_update(of=Notification)
+        # What each line names, in a few more queries whatever the number of rows (not joined: FOR UPDATE).
+        .options(selectinload(Notification.entry).options(
+                     joinedload(Entry.cycle).joinedload(ReportingCycle.plan).joinedload(Plan.country),
+                     joinedload(Entry.institution), joinedload(Entry.indicator), joinedload(Entry.action)))
     ).all()
     now = now or utcnow()
+    users = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_({n.user_id for n in pending})))}
     messages = []
     for user_id, group in itertools.groupby(pending, key=lambda n: n.user_id):
         rows = list(group)
-        messages.append(_queue_digest(session, session.get(User, user_id), rows))
+        messages.append(_queue_digest(session, users[user_id], rows))
         for row in rows:
             row.digested_at = now
     return messages

@@ -170,9 +170,10 @@ def _lock_cycle(session: Session, cycle: ReportingCycle) -> None:
 
 
 def _check_extension(session: Session, cycle: ReportingCycle, institution: Institution, deadline: date, reason: str) -> None:
+    from tracker.progress.notifications import reminder_institutions
+
     errors = FieldErrors()
-    indicators, actions = assigned_items(session, cycle.plan_id, institution.id)
-    if not indicators and not actions:
+    if institution.id not in {i.id for i in reminder_institutions(session, cycle.plan)}:  # items or a budget item
         errors.add("institution", _l("This institution reports on nothing in the plan."))
     if deadline <= cycle.deadline:
         errors.add("deadline", _l("The new deadline must be after the cycle's deadline (%(date)s).", date=format_date(cycle.deadline)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_date
@@ -377,7 +376,7 @@ def _cycles_page(plan: Plan, form: CycleForm, refused: tuple[int, DeadlineExcept
     Cycles are loaded here, after any refused write rolled the session back."""
     cycles = services.list_cycles(db.session, plan)
     managing = permissions.can_manage_cycles(current_user, plan)
-    institutions = queries.reporting_institutions(db.session, plan) if managing else []
+    institutions = notifications.reminder_institutions(db.session, plan) if managing else []
     extend_forms = {c.id: _extension_form(institutions, formdata=None) for c in cycles}
     if refused is not None:
         extend_forms[refused[0]] = refused[1]
@@ -404,7 +403,7 @@ def _offered_years(plan: Plan) -> list[int]:
     """The years the cycle form offers: the plan's reporting years; an open-ended plan's run from its
     adoption to next year (in its country), as no cycle is opened further ahead."""
     first, last = services.reporting_years(plan)
-    next_year = utcnow().astimezone(ZoneInfo(plan.country.timezone or "UTC")).year + 1
+    next_year = utcnow().astimezone(services.plan_timezone(plan)).year + 1
     first = first if first is not None else min(last or next_year, next_year - 1)
     last = last if last is not None else max(first, next_year)
     return list(range(first, last + 1))
@@ -468,7 +467,7 @@ def extend_deadline(cycle_id: int):
     """Give one institution more time; a refusal shows the cycles page with the errors on this cycle's form."""
     cycle = _cycle_by_id_or_404(cycle_id)
     plan = cycle.plan
-    institutions = queries.reporting_institutions(db.session, plan)
+    institutions = notifications.reminder_institutions(db.session, plan)  # who reports, a budget item included
     form = _extension_form(institutions)
     if form.validate_on_submit():
         institution = next(i for i in institutions if i.code == form.institution.data)
