@@ -371,9 +371,11 @@ def _cycle_form(plan: Plan, **kwargs) -> CycleForm:
     return form
 
 
-def _cycles_page(plan: Plan, form: CycleForm, refused: tuple[int, DeadlineExceptionForm] | None = None, status: int = 200):
-    """The cycles page; `refused` is a cycle's extension form sent back with its errors (the others are blank).
-    Cycles are loaded here, after any refused write rolled the session back."""
+def _cycles_page(plan: Plan, form: CycleForm, refused: tuple[int, DeadlineExceptionForm] | None = None, status: int = 200,
+                 reopening: tuple[int, ReopenCycleForm] | None = None):
+    """The cycles page; `refused` is a cycle's extension form sent back with its errors, `reopening` a refused
+    reopen form with what was typed (the other rows' forms are blank). Cycles are loaded here, after any
+    refused write rolled the session back."""
     cycles = services.list_cycles(db.session, plan)
     managing = permissions.can_manage_cycles(current_user, plan)
     institutions = notifications.reminder_institutions(db.session, plan) if managing else []
@@ -383,6 +385,7 @@ def _cycles_page(plan: Plan, form: CycleForm, refused: tuple[int, DeadlineExcept
     return render_template(
         "progress/cycles.html", plan=plan, cycles=cycles, form=form, span=_reporting_span(plan),
         action_form=EmptyForm(), reopen_form=ReopenCycleForm(formdata=None), removal_form=ReasonForm(formdata=None),
+        reopening=reopening,
         extend_forms=extend_forms, exceptions=services.list_deadline_exceptions(db.session, cycles),
     ), status
 
@@ -443,9 +446,15 @@ def reopen_cycle(cycle_id: int):
         return redirect(url_for("progress.cycles", code=cycle.plan.code))
     try:
         services.reopen_cycle(db.session, cycle, form.reason.data, current_user, deadline=form.deadline.data)
-    except (WorkflowError, ValidationFailed) as exc:
+    except WorkflowError as exc:
         db.session.rollback()
-        flash(exc.errors[0][1] if isinstance(exc, ValidationFailed) else str(exc), "warning")
+        flash(str(exc), "warning")
+    except ValidationFailed as exc:  # a refused deadline: the page again, with what was typed and the error
+        db.session.rollback()
+        apply_errors(form, exc)
+        plan = db.session.get(Plan, cycle.plan_id)
+        plan_services.use_plan(plan)
+        return _cycles_page(plan, _cycle_form(plan, formdata=None), status=400, reopening=(cycle_id, form))
     else:
         db.session.commit()
         flash(_("Reporting cycle %(year)s reopened.", year=cycle.year), "success")
