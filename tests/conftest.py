@@ -94,9 +94,12 @@ def _peru_file():
 
 @pytest.fixture
 def peru(app):
-    """Peru's 2021 plan, seeded from the real seed file."""
+    """Peru's 2021 plan, seeded from the real seed file, with the UN parity targets `tracker seed` adds."""
+    from tracker.dashboard.reference import seed_parity
+
     with app.app_context():
         result = import_plan(db.session, _peru_file())
+        seed_parity(db.session)
         db.session.commit()
     return result
 

@@ -88,10 +88,15 @@ def db_current() -> None:
 @click.command("seed")
 @with_appcontext
 def seed() -> None:
-    """Load Peru's 2021 plan (seed/peru-2021.yaml); running it again changes nothing."""
+    """Load Peru's 2021 plan (seed/peru-2021.yaml) and the UN parity targets of seed/reference/ that are not
+    stored yet; running it again changes nothing (nor what an admin entered)."""
+    from tracker.dashboard.reference import seed_parity
     from tracker.plan.loader import PERU_SEED
 
     _import_file(PERU_SEED)
+    added = seed_parity(db.session)
+    db.session.commit()
+    click.echo(f"UN parity targets: {added} years added.")
 
 
 plan_group = click.Group("plan", help="List, import and export plans.")
@@ -102,15 +107,19 @@ plan_group = click.Group("plan", help="List, import and export plans.")
 @click.option("--as", "operator_email", metavar="EMAIL",
               help="The account doing the import, named in the audit log and the target history "
                    "(default: recorded as done from the command line).")
+@click.option("--reason", metavar="TEXT",
+              help="Why the plan changes, kept with every changed field and target "
+                   "(default: \"Plan file import (version N)\").")
 @with_appcontext
-def plan_import(path: Path, operator_email: str | None) -> None:
-    """Import (or update) a plan from a plan file in the seed format; the import is audit-logged.
+def plan_import(path: Path, operator_email: str | None, reason: str | None) -> None:
+    """Import (or update) a plan from a plan file in the seed format; the import is audit-logged, and every
+    changed item and target keeps old -> new, who and why in the plan's history.
 
     \b
     Example:
-      tracker plan import seed/peru-2021.yaml --as admin@mindef.gob.pe
+      tracker plan import seed/peru-2021.yaml --as admin@mindef.gob.pe --reason "Minute 4/2026: targets adopted"
     """
-    _import_file(path, _operator(operator_email) if operator_email else None)
+    _import_file(path, _operator(operator_email) if operator_email else None, reason)
 
 
 def _operator(email: str):
@@ -161,7 +170,7 @@ def plan_list() -> None:
         click.echo(f"{p.code}\t{p.country.iso_code}\tv{p.version}\t{p.adoption_year or ''}\t{years}\t{p.title_en or p.title_es}")
 
 
-def _import_file(path: Path, operator=None) -> None:
+def _import_file(path: Path, operator=None, reason: str | None = None) -> None:
     """Import a plan file and write the audit event; `operator` is the account given with --as, if any."""
     from tracker import audit
     from tracker.plan.loader import PlanFileError, PlanImportRefused, import_plan, read_plan_file
@@ -171,7 +180,7 @@ def _import_file(path: Path, operator=None) -> None:
     except PlanFileError as exc:
         raise click.ClickException(exc.one_line()) from None
     try:
-        result = import_plan(db.session, parsed, operator=operator.email if operator else None)
+        result = import_plan(db.session, parsed, operator=operator.email if operator else None, reason=reason)
     except PlanImportRefused as exc:
         db.session.rollback()
         raise click.ClickException(f"{path}: {exc}") from None

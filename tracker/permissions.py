@@ -133,6 +133,17 @@ def can_manage_cycles(user: Any, plan: Any = None) -> bool:
     return can_review(user, plan)
 
 
+def can_edit_plan(user: Any, plan: Any = None) -> bool:
+    """The plan's monitoring body keeps the plan: edits its items and targets, confirms or rejects derived items,
+    adds and retires items, uploads plan files and indicator matrices. Admins manage accounts, not plan content."""
+    return can_review(user, plan)
+
+
+def can_manage_reference_data(user: Any) -> bool:
+    """Admins keep the reference data every plan is compared with (the UN parity strategy's yearly targets)."""
+    return _is(user, Role.admin)
+
+
 def can_view_cycles(user: Any, plan: Any = None) -> bool:
     """Everyone who reports on or reviews the plan sees its reporting calendar."""
     return can_report_or_review(user, plan)

@@ -263,6 +263,7 @@ def build_dashboard(
     reports = action_reports(rows, approved)
     results = _year_results(rows, values, indicators, year)
     statuses = _action_statuses(reports, actions, year)
+    parity = st.parity_target(parity_targets(session), year)
     cards = _cards(rows, actions, indicators, results, statuses, pillar_code)
     cycle = next((c for c in rows.cycles if c.year == year), None)
     years = sorted({c.year for c in rows.cycles} | {y for _, y in approved})
@@ -276,8 +277,8 @@ def build_dashboard(
         institutions=_institution_rows(session, rows, entries, cycle, institution_id),
         women=[IndicatorRow(i, results[i.id]) for i in indicators if i.counts_people and results[i.id].actual],
         gender_data_gap=st.gender_data_gap(r.actual for r in results.values()),
-        parity=_parity_rows(indicators, results, year),
-        parity_target=st.parity_target(parity_targets(), year),
+        parity=_parity_rows(indicators, results, parity),
+        parity_target=parity,
         trend=_trend(rows, values, reports, actions, indicators, years),
         demo_entries=sum(1 for e, _ in approved if e.is_demo),
         filters={"institution": rows.institutions[institution_id].code if institution_id else "", "pillar": pillar_code or ""},
@@ -381,8 +382,7 @@ def _institution_rows(session: Session, rows: PlanRows, entries: EntryRows, cycl
     return [InstitutionRow(rows.institutions[i], table[i], extended.get(i)) for i in ids if i in table]
 
 
-def _parity_rows(indicators, results, year) -> list[ParityRow]:
-    target = st.parity_target(parity_targets(), year)
+def _parity_rows(indicators, results, target: st.ParityTarget | None) -> list[ParityRow]:
     share = target.contingents if target else None
     return [
         ParityRow(i, results[i.id].actual, share, st.parity_comparison(results[i.id].actual, share))

@@ -15,12 +15,13 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
+from tracker.plan import editing
 from tracker.plan import models as m
 from tracker.plan import schema as s
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 PERU_SEED = SEED_DIR / "peru-2021.yaml"
-# Who changed a target when a plan file did (shown translated on the indicator page).
+# Who changed the plan when a plan file did without naming an account (shown translated in the history).
 IMPORTED_BY = "plan-file"
 
 
@@ -148,15 +149,38 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    outcomes: list[editing.Outcome] = field(default_factory=list)  # the objectives, actions and indicators it touched
+
+    def note(self, outcome: editing.Outcome) -> None:
+        """Count an objective, action or indicator once, whatever of it changed."""
+        if outcome.changed:
+            self.outcomes.append(outcome)
+            self.created += outcome.created
+            self.updated += not outcome.created
 
 
 class _Upserter:
     """Creates or updates rows by natural key and counts what changed."""
 
-    def __init__(self, session: Session, result: ImportResult, changed_by: str = IMPORTED_BY):
+    def __init__(self, session: Session, result: ImportResult, editor: editing.Editor):
         self.session = session
         self.result = result
-        self.changed_by = changed_by  # who the target history names
+        self.editor = editor  # who the plan's history names, and why
+
+    def item(self, plan: m.Plan, kind: m.PlanItemKind, code: str, values: dict[str, Any]) -> tuple[Any, editing.Outcome]:
+        """Create or change an objective, action or indicator through the editing service (its history and rules)."""
+        row = editing.find_item(self.session, plan, kind, code)
+        outcome = editing.Outcome(kind, code)
+        try:
+            if row is None:
+                row = editing.add_item(self.session, plan, kind, code, values, self.editor)
+                outcome.created = True
+            else:
+                outcome.fields = editing.set_fields(self.session, plan, kind, row, values, self.editor)
+        except editing.EditRefused as exc:
+            exc.item = exc.item or f"{kind.value} {code}"
+            raise
+        return row, outcome
 
     def upsert(self, model: type, keys: dict[str, Any], values: dict[str, Any]) -> Any:
         row = self.session.scalars(sa.select(model).filter_by(**keys)).one_or_none()
@@ -190,11 +214,34 @@ def _provenance(source: s.Source, default_language: m.Language) -> dict[str, Any
     }
 
 
-def import_plan(session: Session, f: s.PlanFile, operator: str | None = None) -> ImportResult:
-    """Upsert a validated plan file into the database; flushes but does not commit. `operator` (an e-mail) is
-    named in the target history as who changed targets; without it, the plan file is."""
+def import_plan(session: Session, f: s.PlanFile, operator: str | None = None, reason: str | None = None,
+                channel: m.ChangeChannel = m.ChangeChannel.plan_file) -> ImportResult:
+    """Upsert a validated plan file into the database; flushes but does not commit. Objectives, actions,
+    indicators and targets change through tracker.plan.editing, whose history names `operator` (an e-mail;
+    without it, the plan file) and `reason` (without it, the file's version). Raises PlanImportRefused."""
     result = ImportResult(plan_code=f.plan.code)
-    up = _Upserter(session, result, operator or IMPORTED_BY)
+    why = reason or f"Plan file import (version {f.plan.version})"
+    up = _Upserter(session, result, editing.Editor(operator or IMPORTED_BY, why, channel))
+    try:
+        _import_all(up, f)
+    except editing.EditRefused as exc:
+        raise PlanImportRefused(_english(exc)) from None
+    return result
+
+
+def _english(exc: editing.EditRefused) -> str:
+    """The refusal in English: the operator's language on the command line."""
+    from flask import has_app_context
+    from flask_babel import force_locale
+
+    if not has_app_context():
+        return str(exc)
+    with force_locale("en"):
+        return str(exc)
+
+
+def _import_all(up: _Upserter, f: s.PlanFile) -> None:
+    result = up.result
     country = _import_country(up, f.country)
     inst = _import_institutions(up, country, f.institutions)
     plan = _import_plan_row(up, country, inst, f.plan)
@@ -213,7 +260,6 @@ def import_plan(session: Session, f: s.PlanFile, operator: str | None = None) ->
         "actions": len(f.plan.actions),
         "indicators": len(f.plan.indicators),
     }
-    return result
 
 
 def _import_country(up: _Upserter, c: s.CountryIn) -> m.Country:
@@ -363,28 +409,24 @@ def _import_objectives(
     up: _Upserter, plan: m.Plan, pillars: dict[str, m.Pillar], items: list[s.ObjectiveIn], lang: m.Language
 ) -> dict[str, m.Objective]:
     rows: dict[str, m.Objective] = {}
-    new: set[str] = set()
+    outcomes: dict[str, editing.Outcome] = {}
     for pos, x in enumerate(items):
-        created = up.result.created
-        rows[x.code] = up.upsert(
-            m.Objective,
-            {"plan_id": plan.id, "code": x.code},
-            {
-                "level": x.level,
-                "pillar_id": pillars[x.pillar].id if x.pillar else None,
-                **_texts("text", x.text),
-                "position": pos,
-                **_provenance(x.source, lang),
-            },
-        )
-        if up.result.created > created:
-            new.add(x.code)
+        values = {
+            "level": x.level,
+            "pillar_id": pillars[x.pillar].id if x.pillar else None,
+            **_texts("text", x.text),
+            "position": pos,
+            **_provenance(x.source, lang),
+        }
+        rows[x.code], outcomes[x.code] = up.item(plan, m.PlanItemKind.objective, x.code, values)
     for x in items:  # parents may come later in the file
         parent = rows[x.parent].id if x.parent else None
-        if x.code in new:  # part of its creation, not a change
+        outcome = outcomes[x.code]
+        if outcome.created:  # part of its creation, not a change
             rows[x.code].parent_id = parent
         else:
-            up.upsert(m.Objective, {"plan_id": plan.id, "code": x.code}, {"parent_id": parent})
+            outcome.fields += editing.set_fields(up.session, plan, m.PlanItemKind.objective, rows[x.code], {"parent_id": parent}, up.editor)
+        up.result.note(outcome)
     up.session.flush()
     return rows
 
@@ -400,45 +442,27 @@ def _import_actions(
 ) -> dict[str, m.Action]:
     rows: dict[str, m.Action] = {}
     for pos, x in enumerate(items):
-        row = up.upsert(
-            m.Action,
-            {"plan_id": plan.id, "code": x.code},
-            {
-                "pillar_id": pillars[x.pillar].id,
-                "objective_id": objectives[x.objective].id if x.objective else None,
-                **_texts("text", x.text),
-                "position": pos,
-                **_provenance(x.source, lang),
-            },
-        )
-        _replace_responsibility(up, m.ActionInstitution, {"action_id": row.id}, x.responsibility, inst)
+        values = {
+            "pillar_id": pillars[x.pillar].id,
+            "objective_id": objectives[x.objective].id if x.objective else None,
+            **_texts("text", x.text),
+            "position": pos,
+            **_provenance(x.source, lang),
+        }
+        row, outcome = up.item(plan, m.PlanItemKind.action, x.code, values)
+        _responsibility(up, plan, m.PlanItemKind.action, row, outcome, x.responsibility, inst)
+        up.result.note(outcome)
         rows[x.code] = row
     return rows
 
 
-def _replace_responsibility(
-    up: _Upserter, model: type, owner: dict[str, int], r: s.Responsibility | None, inst: dict[str, m.Institution]
-) -> None:
-    wanted = _responsibility_rows(r, inst)
-    existing = {row.institution_id: row for row in up.session.scalars(sa.select(model).filter_by(**owner))}
-    for institution_id, row in existing.items():
-        if institution_id not in wanted:
-            up.session.delete(row)
-            up.result.updated += 1
-    for institution_id, values in wanted.items():
-        up.upsert(model, {**owner, "institution_id": institution_id}, values)
-
-
-def _responsibility_rows(r: s.Responsibility | None, inst: dict[str, m.Institution]) -> dict[int, dict[str, Any]]:
-    if r is None:
-        return {}
-    roles = [(code, m.ResponsibilityRole.lead) for code in r.lead] + [
-        (code, m.ResponsibilityRole.support) for code in r.support
-    ]
-    return {
-        inst[code].id: {"role": role, "verification": r.verification, "position": pos}
-        for pos, (code, role) in enumerate(roles)
-    }
+def _responsibility(up: _Upserter, plan: m.Plan, kind: m.PlanItemKind, row: Any, outcome: editing.Outcome,
+                    r: s.Responsibility | None, inst: dict[str, m.Institution]) -> None:
+    lead = [inst[code] for code in r.lead] if r else []
+    support = [inst[code] for code in r.support] if r else []
+    verification = r.verification if r else None
+    if editing.set_responsibility(up.session, plan, kind, row, lead, support, up.editor, verification) and not outcome.created:
+        outcome.fields.append("responsible")
 
 
 def _import_indicators(
@@ -474,56 +498,13 @@ def _import_indicators(
             "position": pos,
             **_provenance(x.source, lang),
         }
-        _refuse_changes_under_approved_data(up.session, plan, x.code, values)
-        row = up.upsert(m.Indicator, {"plan_id": plan.id, "code": x.code}, values)
-        _replace_responsibility(up, m.IndicatorInstitution, {"indicator_id": row.id}, x.responsibility, inst)
-        _import_targets(up, row, x.targets)
-
-
-# What an approved value means: these may not change under it (statuses of past years would change silently).
-MEANING_FIELDS = ("measure", "counts_people", "direction", "cumulative", "baseline_value", "baseline_year")
+        row, outcome = up.item(plan, m.PlanItemKind.indicator, x.code, values)
+        _responsibility(up, plan, m.PlanItemKind.indicator, row, outcome, x.responsibility, inst)
+        for t in x.targets:
+            outcome.target_years += editing.set_targets(up.session, row, {t.year: t.value}, up.editor,
+                                                        t.verification, t.source_document)
+        up.result.note(outcome)
 
 
 class PlanImportRefused(Exception):
-    """The file would change what approved data means; one line for the operator."""
-
-
-def _refuse_changes_under_approved_data(session: Session, plan: m.Plan, code: str, values: dict[str, Any]) -> None:
-    from tracker.progress.models import Entry, EntryState
-
-    row = session.scalars(sa.select(m.Indicator).filter_by(plan_id=plan.id, code=code)).one_or_none()
-    changed = [f for f in MEANING_FIELDS if row is not None and getattr(row, f) != values[f]]
-    if not changed:
-        return
-    approved = session.scalar(
-        sa.select(sa.func.count()).select_from(Entry).filter_by(indicator_id=row.id, state=EntryState.approved)
-    )
-    if approved:
-        raise PlanImportRefused(
-            f"indicator {code}: {', '.join(changed)} cannot change while {approved} approved entries use it "
-            "(reopen them first, or give the indicator a new code)"
-        )
-
-
-def _import_targets(up: _Upserter, indicator: m.Indicator, targets: list[s.TargetIn]) -> None:
-    """Set targets by year; a changed value keeps the old one in the target history."""
-    for t in targets:
-        current = up.session.scalars(
-            sa.select(m.IndicatorTarget).filter_by(indicator_id=indicator.id, year=t.year)
-        ).one_or_none()
-        if current is not None and current.value != t.value:
-            up.session.add(
-                m.IndicatorTargetChange(
-                    indicator_id=indicator.id,
-                    year=t.year,
-                    old_value=current.value,
-                    new_value=t.value,
-                    reason=t.source_document or "—",
-                    changed_by=up.changed_by,
-                )
-            )
-        up.upsert(
-            m.IndicatorTarget,
-            {"indicator_id": indicator.id, "year": t.year},
-            {"value": t.value, "verification": t.verification, "source_document": t.source_document},
-        )
+    """The file breaks a rule of the plan (e.g. it would change what approved data means); one line for the operator."""

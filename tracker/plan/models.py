@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, Code, LongText, ShortText, Timestamp, enum_column, intpk
+from tracker.db import Base, Code, LongText, ShortText, Timestamp, UTCDateTime, enum_column, intpk
 
 
 class Verification(enum.StrEnum):
@@ -97,6 +98,45 @@ class Provenance:
     source_section: Mapped[str] = mapped_column(sa.String(255), default="")
     verification: Mapped[Verification] = enum_column(Verification, "verification")
     original_language: Mapped[Language] = enum_column(Language, "original_language", default=Language.en)
+
+
+class Lifecycle:
+    """What the monitoring body decided about a plan item after it was loaded: a derived item confirmed (on the
+    date of the session, with its minute's reference), or an item retired (kept with its history and data, no
+    longer asked for)."""
+
+    confirmed_on: Mapped[date | None] = mapped_column(sa.Date)
+    confirmed_ref: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+    confirmed_by: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    retired_by: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Derived by the tracker team and not yet confirmed (nor rejected) by the monitoring body."""
+        return self.verification == Verification.derived and self.confirmed_on is None and self.retired_at is None
+
+
+class PlanItemKind(enum.StrEnum):
+    """The plan items the monitoring body edits."""
+
+    plan = "plan"
+    objective = "objective"
+    action = "action"
+    indicator = "indicator"
+
+
+class ChangeChannel(enum.StrEnum):
+    """How a plan change arrived."""
+
+    web = "web"
+    plan_file = "plan_file"
+    spreadsheet = "spreadsheet"
 
 
 class Country(Base):
@@ -298,7 +338,7 @@ class Pillar(Provenance, Base):
     __table_args__ = (sa.UniqueConstraint("plan_id", "code"),)
 
 
-class Objective(Provenance, Base):
+class Objective(Provenance, Lifecycle, Base):
     __tablename__ = "objective"
 
     id: Mapped[intpk]
@@ -320,7 +360,7 @@ class Objective(Provenance, Base):
     )
 
 
-class Action(Provenance, Base):
+class Action(Provenance, Lifecycle, Base):
     __tablename__ = "action"
 
     id: Mapped[intpk]
@@ -358,7 +398,7 @@ class ActionInstitution(Base):
     institution: Mapped[Institution] = relationship()
 
 
-class Indicator(Provenance, Base):
+class Indicator(Provenance, Lifecycle, Base):
     __tablename__ = "indicator"
 
     id: Mapped[intpk]
@@ -444,6 +484,9 @@ class IndicatorTarget(Base):
     value: Mapped[Decimal] = mapped_column(sa.Numeric(18, 4))
     verification: Mapped[Verification] = enum_column(Verification, "verification")
     source_document: Mapped[str] = mapped_column(sa.String(255), default="")
+    # Set by the monitoring body in the tracker (not read from the source document): when, and who.
+    decided_on: Mapped[date | None] = mapped_column(sa.Date)
+    decided_by: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
 
     indicator: Mapped[Indicator] = relationship(back_populates="targets")
 
@@ -465,3 +508,47 @@ class IndicatorTargetChange(Base):
     changed_at: Mapped[Timestamp]
 
     __table_args__ = (sa.CheckConstraint("length(reason) > 0", "reason_required"),)
+
+
+class PlanChange(Base):
+    """One changed field of a plan item (targets have IndicatorTargetChange): old and new value as text, why,
+    who, when and through which channel (the browser, a plan file, the indicator matrix)."""
+
+    __tablename__ = "plan_change"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    item_kind: Mapped[PlanItemKind] = enum_column(PlanItemKind, "plan_item_kind")
+    item_code: Mapped[Code]
+    field: Mapped[str] = mapped_column(sa.String(64))
+    old_value: Mapped[str | None] = mapped_column(sa.Text)
+    new_value: Mapped[str | None] = mapped_column(sa.Text)
+    reason: Mapped[LongText]
+    changed_by: Mapped[str] = mapped_column(sa.String(255))
+    channel: Mapped[ChangeChannel] = enum_column(ChangeChannel, "change_channel")
+    changed_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        sa.CheckConstraint("length(reason) > 0", "reason_required"),
+        sa.Index("ix_plan_change_item", "plan_id", "item_kind", "item_code"),
+    )
+
+
+class UnParityTarget(Base):
+    """A year's targets of the UN Uniformed Gender Parity Strategy 2018-2028 (women's shares, 0.15 = 15 %).
+    Admins keep them; a year nobody entered from the UN's published table has no row."""
+
+    __tablename__ = "un_parity_target"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    contingents: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 4))
+    observers_staff: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 4))
+    source: Mapped[str] = mapped_column(sa.String(255))
+    changed_by: Mapped[str] = mapped_column(sa.String(255), default="")
+    changed_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        sa.CheckConstraint("contingents IS NULL OR (contingents >= 0 AND contingents <= 1)", "contingents_share"),
+        sa.CheckConstraint("observers_staff IS NULL OR (observers_staff >= 0 AND observers_staff <= 1)", "observers_share"),
+        sa.CheckConstraint("year BETWEEN 2018 AND 2028", "strategy_years"),
+    )
