@@ -15,6 +15,7 @@ DOWNLOADS = {
     "final-report": (Role.viewer.value, "/reports/final/{report_id}"),
     "evidence": (Role.committee.value, "/entries/{entry_id}/evidence/{evidence_id}"),
     "bulk-template": (Role.reporter.value, f"/plans/PE-2021/report/{YEAR}/template.xlsx"),
+    "indicator-matrix": (Role.committee.value, "/plans/PE-2021/matrix.xlsx"),
 }
 STATIC_FILES = ["/static/css/app.css", "/bootstrap/static/css/bootstrap.min.css"]
 

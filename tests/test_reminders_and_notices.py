@@ -331,7 +331,7 @@ def test_badge_costs_one_query(app, navy, committee):
 @pytest.mark.parametrize("language, words", [("es", "Ciclos de reporte"), ("en", "Reporting cycles")])
 def test_menu_links_the_committee_to_the_current_plans_cycles(committee, language, words):
     page = committee.get("/notifications", headers={"Accept-Language": language}).get_data(as_text=True)
-    assert f'<a class="nav-link" href="/plans/PE-2021/cycles">{words}</a>' in page
+    assert f'<a class="dropdown-item" href="/plans/PE-2021/cycles">{words}</a>' in page  # under "Manage the plan"
 
 
 def test_menu_cycles_link_follows_the_plan_of_the_other_country(app, chile, make_user):
@@ -339,8 +339,8 @@ def test_menu_cycles_link_follows_the_plan_of_the_other_country(app, chile, make
     other = Client(app.test_client())
     other.login(email)
     page = other.get("/notifications").get_data(as_text=True)
-    assert 'class="nav-link" href="/plans/CL-2022/cycles"' in page and "/plans/PE-2021/cycles" not in page
+    assert 'class="dropdown-item" href="/plans/CL-2022/cycles"' in page and "/plans/PE-2021/cycles" not in page
 
 
 def test_no_cycles_link_in_the_reporters_menu(navy):
-    assert 'class="nav-link" href="/plans/PE-2021/cycles"' not in navy.get("/notifications").get_data(as_text=True)
+    assert 'href="/plans/PE-2021/cycles"' not in navy.get("/notifications").get_data(as_text=True)

@@ -99,6 +99,22 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "plan.show": {"GET": of_perus_plan(logged_in())},
     "plan.pillar": {"GET": of_perus_plan(logged_in())},
     "plan.indicator": {"GET": of_perus_plan(logged_in())},
+    # The plan's versions: the one in force (its page) and those revisions replaced, readable by all its readers.
+    "plan.versions": {"GET": of_perus_plan(logged_in())},
+    "plan.version": {"GET": of_perus_plan(logged_in())},  # version 1 is the one in force: a redirect to the plan
+    # The plan's monitoring body edits, adds and retires its items (an empty form comes back with its errors).
+    "plan_edit.edit": {"GET": of_perus_plan(only(Role.committee)), "POST": of_perus_plan(only(Role.committee))},
+    "plan_edit.new": {"GET": of_perus_plan(only(Role.committee)), "POST": of_perus_plan(only(Role.committee))},
+    "plan_edit.retire": {"POST": of_perus_plan(only(Role.committee))},
+    # The monitoring body confirms or rejects derived items (an empty POST comes back with "tick at least one item", 400).
+    "plan_decisions.confirmations": {"GET": of_perus_plan(only(Role.committee)), "POST": of_perus_plan(only(Role.committee))},
+    # The plan's change history: whoever reads the plan.
+    "plan_decisions.history": {"GET": of_perus_plan(logged_in())},
+    # Plan import: the indicator matrix download, the upload form + preview (POST), and applying the previewed upload.
+    "plan_import.matrix_template": {"GET": of_perus_plan(only(Role.committee))},
+    "plan_import.upload": {"GET": of_perus_plan(only(Role.committee)), "POST": of_perus_plan(only(Role.committee))},
+    # Without a known token: back to the form with a message (a redirect).
+    "plan_import.apply": {"POST": of_perus_plan(only(Role.committee))},
     "admin.users": {"GET": only(Role.admin)},
     "admin.new_user": {"GET": only(Role.admin), "POST": only(Role.admin)},
     "admin.edit_user": {"GET": only(Role.admin), "POST": only(Role.admin)},
@@ -112,6 +128,8 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "admin.countries": {"GET": only(Role.admin)},
     "admin.edit_country": {"GET": only(Role.admin), "POST": only(Role.admin)},
     "admin.edit_plan_profile": {"GET": only(Role.admin), "POST": only(Role.admin)},
+    # The UN parity strategy's yearly targets (reference data every plan is compared with): admins keep them.
+    "admin.parity": {"GET": only(Role.admin), "POST": only(Role.admin)},
     # Progress reporting: reporters enter their institution's data, the committee reviews and runs cycles.
     "progress.my_work": {"GET": only(Role.reporter, Role.committee)},
     "progress.worklist": {"GET": of_perus_plan(only(Role.reporter, Role.committee))},
@@ -346,6 +364,8 @@ def world(app, chile, make_user, monkeypatch, tmp_path) -> World:
         "state": "on",
         "year": YEAR,
         "item_code": "IND-PAR-1",
+        "slug": "indicators",
+        "version": 1,
         "entry_id": entries["draft"],
         "evidence_id": entries["evidence"],
         "cycle_id": entries["cycle"],

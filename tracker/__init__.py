@@ -48,11 +48,15 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.budget.views import bp as budget_bp
     from tracker.core.views import bp as core_bp
     from tracker.dashboard.views import bp as dashboard_bp
+    from tracker.plan.decision_views import bp as plan_decisions_bp
+    from tracker.plan.edit_views import bp as plan_edit_bp
+    from tracker.plan.import_views import bp as plan_import_bp
     from tracker.plan.views import bp as plan_bp
     from tracker.progress.views import bp as progress_bp
     from tracker.reports.views import bp as reports_bp
 
-    for blueprint in (core_bp, auth_bp, dashboard_bp, plan_bp, progress_bp, budget_bp, reports_bp, admin_bp):
+    for blueprint in (core_bp, auth_bp, dashboard_bp, plan_bp, plan_edit_bp, plan_decisions_bp, plan_import_bp,
+                      progress_bp, budget_bp, reports_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

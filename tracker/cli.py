@@ -185,10 +185,15 @@ def _import_file(path: Path, operator=None, reason: str | None = None) -> None:
         db.session.rollback()
         raise click.ClickException(f"{path}: {exc}") from None
     audit.record(db.session, "plan.imported", actor=operator, via="command line", plan=result.plan_code,
-                 file=path.name, created=result.created, updated=result.updated)
+                 file=path.name, created=result.created, updated=result.updated,
+                 **({"revised_from": result.revised_from} if result.revised_from else {}))
     db.session.commit()
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
     click.echo(f"Plan {result.plan_code}: {counts}; {result.created} rows created, {result.updated} updated.")
+    if result.revised_from is not None:
+        retired = sum("retired" in o.fields for o in result.outcomes)
+        click.echo(f"Revision: version {result.revised_from} is kept (readable on the plan's versions page); "
+                   f"{retired} items it had and this version has not are retired.")
 
 
 def register(app: Flask) -> None:

@@ -74,7 +74,7 @@ def plan_datetime(moment, plan: Any, format: str = "short") -> str:
     several plans' rows, where the request has no single plan."""
     from babel.dates import format_datetime
 
-    from tracker.progress.services import plan_timezone
+    from tracker.plan.services import plan_timezone
 
     return format_datetime(moment, format, tzinfo=plan_timezone(plan), locale=get_locale())
 
@@ -125,7 +125,7 @@ def init_app(app: Flask) -> None:
     from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent
 
     from tracker.forms import field_label
-    from tracker.labels import entry_field, event_label, label
+    from tracker.labels import entry_field, event_label, label, plan_field_label
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals.update(
@@ -135,6 +135,7 @@ def init_app(app: Flask) -> None:
         plan_datetime=plan_datetime,
         event_label=event_label,
         field_label=field_label,
+        plan_field_label=plan_field_label,
         format_currency=format_currency,
         format_date=format_date,
         format_datetime=format_datetime,

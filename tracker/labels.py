@@ -176,3 +176,61 @@ def _amount(value, plan) -> str:
         return money(Decimal(str(value)), plan)
     except InvalidOperation:
         return str(value)
+
+
+# The fields of plan items as the plan's history names them (tracker.plan.editing records column names, plus
+# "created", "responsible", "confirmed" and "retired"); a name not listed is shown as stored.
+PLAN_FIELD_LABELS = {
+    "created": _l("Created"),
+    "responsible": _l("Responsible institutions"),
+    "confirmed": _l("Confirmation by the monitoring body"),
+    "retired": _l("Retired"),
+    "code": _l("Code"),
+    "text_es": _l("Text in Spanish"),
+    "text_en": _l("Text in English"),
+    "name_es": _l("Name in Spanish"),
+    "name_en": _l("Name in English"),
+    "title_es": _l("Title in Spanish"),
+    "title_en": _l("Title in English"),
+    "summary_es": _l("Summary in Spanish"),
+    "summary_en": _l("Summary in English"),
+    "level": _l("Level"),
+    "parent_id": _l("Parent objective"),
+    "pillar_id": _l("Pillar"),
+    "objective_id": _l("Objective"),
+    "action_id": _l("Action"),
+    "measure": _l("Measure"),
+    "counts_people": _l("Counts people"),
+    "unit_es": _l("Unit in Spanish"),
+    "unit_en": _l("Unit in English"),
+    "numerator_es": _l("Numerator in Spanish"),
+    "numerator_en": _l("Numerator in English"),
+    "denominator_es": _l("Denominator in Spanish"),
+    "denominator_en": _l("Denominator in English"),
+    "baseline_value": _l("Baseline value"),
+    "baseline_year": _l("Baseline year"),
+    "direction": _l("Direction"),
+    "cumulative": _l("Cumulative over the years"),
+    "frequency": _l("Frequency"),
+    "means_of_verification_es": _l("Means of verification in Spanish"),
+    "means_of_verification_en": _l("Means of verification in English"),
+    "data_source_es": _l("Data source in Spanish"),
+    "data_source_en": _l("Data source in English"),
+    "tags": _l("Tags"),
+    "note_es": _l("Note in Spanish"),
+    "note_en": _l("Note in English"),
+    "source_document": _l("Source document"),
+    "source_section": _l("Source section"),
+    "verification": _l("Provenance"),
+    "original_language": _l("Original language"),
+    "start_year": _l("First year"),
+    "end_year": _l("Last year"),
+    "adoption_year": _l("Year of adoption"),
+    "lead_institution_id": _l("Lead institution"),
+    "version": _l("Version"),
+}
+
+
+def plan_field_label(name: str) -> str:
+    """A changed plan field's name in the reader's language (as stored when the tracker does not know it)."""
+    return str(PLAN_FIELD_LABELS.get(name, name))

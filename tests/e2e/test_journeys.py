@@ -10,7 +10,7 @@ from tracker.auth.models import Role
 
 pytestmark = pytest.mark.e2e
 from tracker.db import db
-from tracker.progress.models import Entry, EntryState, Evidence
+from tracker.progress.models import DeadlineException, Entry, EntryState, Evidence, ReportingCycle
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -222,3 +222,86 @@ def test_a_committee_member_turns_on_two_step_verification_and_logs_in_with_a_co
     page.locator("main form").get_by_role("button").click()
     page.wait_for_load_state()
     assert page.url.endswith("/dashboard")
+
+
+def test_the_committee_alone_makes_the_plan_measurable(app, make_user, new_page, peru):
+    """Issue 15's "done when": from the seeded plan, the committee alone, in the browser, confirms the derived
+    indicators, sets a baseline and targets with a reason, opens a cycle and extends one institution's deadline;
+    once the Navy's figure is approved the pillar card shows indicator achievement."""
+    from datetime import date, timedelta
+
+    from tracker.plan.models import Indicator, PlanChange
+
+    _, committee_email = make_user(Role.committee)
+    _, navy_email = make_user(Role.reporter, institution="MGP")
+    committee = new_page()
+    login(committee, committee_email)
+    committee.goto("/plans/PE-2021")
+    committee.locator("a.nav-link", has_text="Confirmaciones").click()
+    boxes = committee.locator('input[name="items"]')
+    assert boxes.count() == 7
+    for i in range(boxes.count()):
+        boxes.nth(i).check()
+    committee.fill("#decided_on", date.today().isoformat())
+    committee.fill("#reference", "Acta de la sesión 4/2026")
+    shot(committee, "confirmations-es")
+    committee.locator('button[name="confirm"]').click()
+    committee.wait_for_load_state()
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Indicator).where(Indicator.confirmed_on.is_not(None))) == 7
+
+    committee.goto("/plans/PE-2021/indicators/IND-PAR-2")
+    committee.get_by_role("link", name="Editar indicador y metas").click()
+    committee.fill("#baseline_value", "20")
+    committee.fill("#baseline_year", "2021")
+    committee.fill(f"#target_{YEAR}", "40")
+    committee.fill("#reason", "Acta de la sesión 4/2026: línea de base y metas aprobadas")
+    shot(committee, "indicator-edit-es")
+    committee.get_by_role("button", name="Guardar cambios").click()
+    committee.wait_for_load_state()
+    assert "Acta de la sesión 4/2026: línea de base y metas aprobadas" in committee.content()
+    with app.app_context():
+        fields = db.session.scalars(sa.select(PlanChange.field).filter_by(item_code="IND-PAR-2", channel="web"))
+        assert sorted(fields) == ["baseline_value", "baseline_year", "confirmed"]
+
+    committee.goto("/plans/PE-2021/cycles")
+    committee.select_option("#year", str(YEAR))
+    committee.fill("#deadline", (date.today() + timedelta(days=30)).isoformat())
+    committee.get_by_role("button", name="Abrir ciclo de reporte").click()
+    committee.wait_for_load_state()
+    with app.app_context():
+        cycle_id = db.session.scalar(sa.select(ReportingCycle.id).filter_by(year=YEAR))
+    committee.select_option(f"#ext-institution-{cycle_id}", "MGP")
+    committee.fill(f"#ext-deadline-{cycle_id}", (date.today() + timedelta(days=45)).isoformat())
+    committee.fill(f"#ext-reason-{cycle_id}", "Cambio de jefatura en la Marina")
+    committee.get_by_role("button", name="Ampliar el plazo").click()
+    committee.wait_for_load_state()
+    with app.app_context():
+        assert db.session.scalar(sa.select(DeadlineException.deadline)) == date.today() + timedelta(days=45)
+
+    navy = new_page()
+    login(navy, navy_email)
+    navy.goto(f"/plans/PE-2021/report/{YEAR}/indicators/IND-PAR-2")
+    navy.fill("#women", "6")
+    navy.fill("#men", "24")
+    navy.locator("button[name=send]").click()
+    navy.wait_for_load_state()
+    committee.goto(f"/entries/{_entry_id(app)}")
+    committee.locator('form[action$="/approve"] button').click()
+    committee.wait_for_load_state()
+
+    committee.goto(f"/dashboard?year={YEAR}")
+    card = committee.locator(".measure-indicators").first
+    assert "logro promedio" in card.inner_text()
+    shot(committee, "dashboard-with-targets-es")
+
+
+@pytest.mark.parametrize("locale", ["es-PE", "en-GB"])
+def test_the_committees_menu_fits_a_1280_pixel_window(app, make_user, new_page, peru, locale):
+    """The committee has the longest menu (review queue, plan management with its count): on one line, no
+    sideways scrolling."""
+    _, email = make_user(Role.committee)
+    page = new_page(locale=locale)
+    login(page, email)
+    page.goto("/plans/PE-2021")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import DecimalField, Form, FormField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.auth.forms import NewUserForm, UserForm
+from tracker.dashboard.reference import STRATEGY_YEARS
 from tracker.forms import options
 from tracker.labels import choices
 from tracker.plan.models import BudgetProfile, InstitutionKind
@@ -80,3 +83,84 @@ class AuditFilterForm(FlaskForm):
 
     action = StringField(_l("Action"))
     actor = StringField(_l("User"))
+
+
+# -- the UN parity strategy's yearly targets ----------------------------------------------------
+
+PERCENT = NumberRange(min=0, max=100, message=_l("Give a percentage between 0 and 100."))
+
+
+def _two_decimals(_form, field) -> None:
+    """The shares are stored to four decimals (0.0825), so a percentage has at most two (8.25)."""
+    if field.data is not None and field.data.normalize().as_tuple().exponent < -2:
+        raise ValidationError(_l("At most two decimals."))
+
+
+def _percent_field(label) -> DecimalField:
+    return DecimalField(label, places=None, validators=[Optional(), PERCENT, _two_decimals], render_kw={"inputmode": "decimal"})
+
+
+def _typed(field) -> bool:
+    return bool(field.raw_data and str(field.raw_data[0]).strip())
+
+
+class ParityYearForm(Form):
+    """One year of the strategy: the women's shares it sets, in percent, and the source they were taken from."""
+
+    contingents = _percent_field(_l("Military contingents (%)"))
+    observers_staff = _percent_field(_l("Military observers and staff officers (%)"))
+    source = StringField(_l("Source"), validators=[Length(max=255)], filters=[lambda text: (text or "").strip()])
+
+    def validate(self, extra_validators=None) -> bool:
+        """Both shares or neither (neither removes the year's targets); a share needs its source."""
+        valid = super().validate(extra_validators)
+        typed = [f for f in (self.contingents, self.observers_staff) if _typed(f)]
+        if len(typed) == 1:
+            missing = self.observers_staff if typed[0] is self.contingents else self.contingents
+            missing.errors.append(_l("Give both shares, or leave both empty to remove the year's targets."))
+            valid = False
+        if typed and not self.source.data:
+            self.source.errors.append(_l("Say where the figures come from (the UN strategy's document or page)."))
+            valid = False
+        return valid
+
+    @property
+    def sent(self) -> bool:
+        """Whether the request carried this year's row at all: a year missing from it is left as it is, never
+        read as "both empty" (which removes the year's targets)."""
+        return any(field.raw_data for field in (self.contingents, self.observers_staff, self.source))
+
+    def targets(self) -> tuple[Decimal | None, Decimal | None, str]:
+        """The shares as stored (8 % -> 0.08) and the source; both shares None: no targets for the year."""
+        if self.contingents.data is None:
+            return None, None, ""
+        return self.contingents.data / 100, self.observers_staff.data / 100, self.source.data
+
+
+class ParityForm(FlaskForm):
+    """Every year of the strategy in one form, a row (`y2024-contingents`...) per year."""
+
+    submit = SubmitField(_l("Save the targets"))
+
+    def years(self) -> list[tuple[int, ParityYearForm]]:
+        return [(year, self[f"y{year}"].form) for year in STRATEGY_YEARS]
+
+    def sent_years(self) -> list[tuple[int, ParityYearForm]]:
+        """The years whose row the request carried (the page sends them all)."""
+        return [(year, row) for year, row in self.years() if row.sent]
+
+    @staticmethod
+    def data_of(stored: dict) -> dict:
+        """The form's initial data from parity_rows(): stored shares shown as percentages."""
+        return {f"y{year}": {"contingents": _percent(row.contingents), "observers_staff": _percent(row.observers_staff),
+                             "source": row.source} for year, row in stored.items() if row is not None}
+
+
+def _percent(share: Decimal | None) -> Decimal | None:
+    # Through text, so that 0.10 shows as 10 and not 1E+1.
+    return None if share is None else Decimal(format((share * 100).normalize(), "f"))
+
+
+for _year in STRATEGY_YEARS:
+    setattr(ParityForm, f"y{_year}", FormField(ParityYearForm, label=str(_year)))
+del _year

@@ -7,15 +7,17 @@ from wtforms import SelectChoice
 
 from tracker.admin import services
 from tracker.admin.forms import (BUDGET_PROFILE_LABELS, AdminNewUserForm, AdminUserForm, AuditFilterForm,
-                                 CountryProfileForm, InstitutionForm, PlanProfileForm)
+                                 CountryProfileForm, InstitutionForm, ParityForm, PlanProfileForm)
 from tracker.auth import services as accounts
 from tracker.auth.forms import ResetPasswordForm
 from tracker.auth.models import Role, User
+from tracker.dashboard import reference
 from tracker.db import db
 from tracker.domain import ValidationFailed
 from tracker.forms import EmptyForm, apply_errors, options
 from tracker.i18n import localized
-from tracker.permissions import can_manage_institutions, can_manage_users, can_view_audit_log, plan_or_404, require
+from tracker.permissions import (can_manage_institutions, can_manage_reference_data, can_manage_users, can_view_audit_log,
+                                 plan_or_404, require)
 from tracker.plan.models import BudgetProfile, Country, Institution, InstitutionKind, Plan
 from tracker.plan.services import list_plans, monitoring_body
 from tracker.urls import int_arg, parse_int
@@ -298,6 +300,25 @@ def edit_plan_profile(code: str):
             flash(_("Profile of plan %(code)s saved.", code=plan.code), "success")
             return redirect(url_for("admin.countries"))
     return _form_page("admin/plan_profile_form.html", form, plan=plan, body=monitoring_body(plan))
+
+
+# -- reference data: the UN parity strategy's targets -----------------------------------------
+
+
+@bp.route("/parity", methods=["GET", "POST"])
+@require(can_manage_reference_data)
+def parity():
+    """Every year of the UN Uniformed Gender Parity Strategy with its targets; the admin enters or corrects them
+    from the UN's published strategy, giving the source (each change is in the audit log)."""
+    stored = reference.parity_rows(db.session)
+    form = ParityForm() if request.method == "POST" else ParityForm(data=ParityForm.data_of(stored))
+    if form.validate_on_submit():
+        for year, row in form.sent_years():
+            reference.set_parity(db.session, year, *row.targets(), actor=current_user)
+        db.session.commit()
+        flash(_("UN parity targets saved."), "success")
+        return redirect(url_for("admin.parity"))
+    return _form_page("admin/parity.html", form, stored=stored)
 
 
 # -- audit log --------------------------------------------------------------------------------

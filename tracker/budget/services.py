@@ -157,7 +157,8 @@ def save_budget_item(
     profile = profile_of(cycle.plan)
     data = _only_profile_fields(data, profile)
     check_budget_input(data, profile, complete=submit)
-    actions = _financed_actions(session, cycle.plan_id, data.action_codes)
+    linked = {link.action_id for link in entry.budget.financed_actions} if entry is not None and entry.budget else set()
+    actions = _financed_actions(session, cycle, data.action_codes, linked)
     created = entry is None
     if created:
         entry = progress.new_entry(session, cycle, institution, EntryKind.budget, None, lambda _entry: None,
@@ -186,13 +187,18 @@ def _only_profile_fields(data: BudgetInput, profile: Profile) -> BudgetInput:
                        external_support=data.external_support, **kept)
 
 
-def _financed_actions(session: Session, plan_id: int, codes: list[str]) -> list[Action]:
+def _financed_actions(session: Session, cycle: ReportingCycle, codes: list[str], linked: set[int]) -> list[Action]:
+    """The actions the item says it finances. One retired by the cycle's year cannot be newly linked; a link
+    made before the retirement stays (the item keeps saying what it financed)."""
     if not codes:
         return []
-    actions = list(session.scalars(sa.select(Action).where(Action.plan_id == plan_id, Action.code.in_(codes))))
+    actions = list(session.scalars(sa.select(Action).where(Action.plan_id == cycle.plan_id, Action.code.in_(codes))))
     unknown = sorted(set(codes) - {a.code for a in actions})
     if unknown:
         raise ValidationFailed([("actions", str(_l("Unknown actions: %(codes)s.", codes=", ".join(unknown))))])
+    retired = [a for a in actions if a.id not in linked and not a.in_force(cycle.year)]
+    if retired:
+        raise ValidationFailed([("actions", progress.retired_item_message(a)) for a in retired])
     return actions
 
 

@@ -55,10 +55,14 @@ def _fill(form: BudgetForm, data: services.BudgetInput, version: int) -> None:
     form.version.data = str(version)
 
 
-def _budget_form(plan, institution, formdata=True) -> BudgetForm:
+def _budget_form(plan, institution, cycle, entry, formdata=True) -> BudgetForm:
+    """The budget item form; it offers the institution's actions in force in the cycle's year, and those the item
+    already finances (a retired action stays linked, it is not offered anew)."""
     form_class = budget_form_class(plan)
     form = form_class() if formdata else form_class(formdata=None)
-    form.actions.choices = options((a.code, a.code) for a in progress.assigned_items(db.session, plan.id, institution.id)[1])
+    in_force = [a.code for a in progress.assigned_items(db.session, plan.id, institution.id, cycle.year)[1]]
+    linked = [link.action.code for link in entry.budget.financed_actions] if entry is not None and entry.budget else []
+    form.actions.choices = options((c, c) for c in dict.fromkeys(in_force + linked))
     return form
 
 
@@ -99,7 +103,7 @@ def item(code: str, year: int):
     entry = services.find_budget_entry(db.session, cycle, institution.id)
     if entry is not None and not permissions.can_edit_entry(current_user, entry):
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
-    form = _budget_form(plan, institution)
+    form = _budget_form(plan, institution, cycle, entry)
     outcome = entry_forms.Outcome()
     if request.method == "GET" and entry is not None:
         _fill(form, services.input_from_entry(entry), entry.version)
@@ -138,7 +142,7 @@ def import_csv(code: str, year: int):
         for message in errors:
             flash(message, "danger")
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
-    item_form = _budget_form(plan, current_user.institution, formdata=False)
+    item_form = _budget_form(plan, current_user.institution, cycle, entry, formdata=False)
     if entry is not None:
         _fill(item_form, services.input_from_entry(entry), entry.version)
     return _item_page(plan, cycle, entry, item_form, form, status=400)

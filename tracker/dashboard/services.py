@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker import status as st
-from tracker.dashboard.reference import parity_targets
+from tracker.dashboard.reference import STRATEGY_YEARS, parity_targets
 from tracker.plan import models as pm
 from tracker.progress.models import ActionStatus, Entry, EntryKind, EntryState, ReportingCycle
 from tracker.progress.services import deadline_exceptions, deadline_moment, institution_deadline
@@ -69,7 +69,13 @@ class PlanRows:
     def objective_by_id(self) -> dict[int, pm.Objective]:
         return {o.id: o for o in self.objectives}
 
+    def in_force(self, year: int) -> tuple[list[pm.Action], list[pm.Indicator]]:
+        """The actions and indicators asked for in the year's cycle (`Lifecycle.in_force`)."""
+        return [a for a in self.actions if a.in_force(year)], [i for i in self.indicators if i.in_force(year)]
+
     def assigned_to(self, institution_id: int) -> tuple[set[int], set[int]]:
+        """The ids of the actions and indicators the institution is responsible for, in any year: callers keep
+        those in force in the year they show (`in_force`)."""
         actions = {link.action_id for link in self.action_links if link.institution_id == institution_id}
         indicators = {link.indicator_id for link in self.indicator_links if link.institution_id == institution_id}
         return actions, indicators
@@ -227,6 +233,7 @@ class Dashboard:
     budget: st.BudgetCompliance | None = None
     objectives: list[ObjectiveRow] = field(default_factory=list)
     history: dict[int, list[tuple[int, st.IndicatorResult]]] = field(default_factory=dict)
+    in_parity_strategy: bool = False  # the year is one of the UN strategy's (2018-2028): an admin can enter its targets
 
 
 def _year_results(rows: PlanRows, values: dict[int, list[st.Value]], indicators: list[pm.Indicator], year: int) -> dict[int, st.IndicatorResult]:
@@ -253,11 +260,9 @@ def build_dashboard(
     """
     rows = load_plan_rows(session, plan)
     entries = load_entries(session, plan)
-    actions, indicators = rows.actions, rows.indicators
-    if institution_id is not None:
-        assigned_actions, assigned_indicators = rows.assigned_to(institution_id)
-        actions = [a for a in actions if a.id in assigned_actions]
-        indicators = [i for i in indicators if i.id in assigned_indicators]
+    every_action, every_indicator = _of_institution(rows, institution_id)  # every year's: the trend filters per year
+    actions = [a for a in every_action if a.in_force(year)]
+    indicators = [i for i in every_indicator if i.in_force(year)]
     approved = entries.counted(institution_id, include_pending)
     values = values_by_indicator(approved)
     reports = action_reports(rows, approved)
@@ -279,21 +284,31 @@ def build_dashboard(
         gender_data_gap=st.gender_data_gap(r.actual for r in results.values()),
         parity=_parity_rows(indicators, results, parity),
         parity_target=parity,
-        trend=_trend(rows, values, reports, actions, indicators, years),
+        trend=_trend(rows, values, reports, every_action, every_indicator, years),
         demo_entries=sum(1 for e, _ in approved if e.is_demo),
         filters={"institution": rows.institutions[institution_id].code if institution_id else "", "pillar": pillar_code or ""},
         action_narratives=_action_narratives(rows, approved, year),
         budget=_budget_compliance(rows, entries, year, institution_id),
-        objectives=_objective_rows(rows, actions, indicators, results, statuses, pillar_code),
+        objectives=_objective_rows(rows, year, actions, indicators, results, statuses, pillar_code),
         history=_histories(rows, values, indicators, [y for y in years if y <= year]) if with_history else {},
+        in_parity_strategy=year in STRATEGY_YEARS,
     )
 
 
-def _objective_rows(rows: PlanRows, actions, indicators, results, statuses, pillar_code) -> list[ObjectiveRow]:
-    """Completion per objective, for the objectives that have actions or indicators linked to them."""
+def _of_institution(rows: PlanRows, institution_id: int | None) -> tuple[list[pm.Action], list[pm.Indicator]]:
+    """The plan's actions and indicators, or those the institution is responsible for (retired ones included)."""
+    if institution_id is None:
+        return rows.actions, rows.indicators
+    actions, indicators = rows.assigned_to(institution_id)
+    return [a for a in rows.actions if a.id in actions], [i for i in rows.indicators if i.id in indicators]
+
+
+def _objective_rows(rows: PlanRows, year: int, actions, indicators, results, statuses, pillar_code) -> list[ObjectiveRow]:
+    """Completion per objective in force in the year, for the objectives that have actions or indicators
+    (in force too) linked to them."""
     pillar_ids = {p.id for p in rows.pillars if p.code == pillar_code} if pillar_code else None
     out = []
-    for objective in rows.objectives:
+    for objective in (o for o in rows.objectives if o.in_force(year)):
         o_actions = [a for a in actions if a.objective_id == objective.id]
         action_ids = {a.id for a in o_actions}
         o_indicators = [i for i in indicators if i.objective_id == objective.id or i.action_id in action_ids]
@@ -364,22 +379,32 @@ def _institution_rows(session: Session, rows: PlanRows, entries: EntryRows, cycl
                       only: int | None) -> list[InstitutionRow]:
     if cycle is None:
         return []
-    assigned: dict[int, int] = defaultdict(int)
-    for link in rows.action_links:
-        assigned[link.institution_id] += 1
-    for link in rows.indicator_links:
-        assigned[link.institution_id] += 1
+    actions, indicators = rows.in_force(cycle.year)  # a retired item is neither asked for nor counted as reported
+    action_ids, indicator_ids = {a.id for a in actions}, {i.id for i in indicators}
     facts = [
         st.EntryFact(e.institution_id, e.state.value, e.submitted_at)
         for e, year in entries.rows
-        if year == cycle.year and e.kind != EntryKind.budget  # the budget clause has its own table
+        if year == cycle.year and (e.action_id in action_ids or e.indicator_id in indicator_ids)  # budget: its own table
     ]
     exceptions = deadline_exceptions(session, cycle)  # institutions given more time: their own deadline day
     own_due = {i: deadline_moment(cycle, i, exceptions) for i in exceptions}
-    table = st.completeness(dict(assigned), facts, deadline_moment(cycle), own_due)  # deadline days in the plan's country
+    assigned = _assigned_counts(rows, action_ids, indicator_ids)
+    table = st.completeness(assigned, facts, deadline_moment(cycle), own_due)  # deadline days in the plan's country
     ids = [only] if only else sorted(table, key=lambda i: rows.institutions[i].code)
     extended = {i: institution_deadline(cycle, i, exceptions) for i in exceptions}
     return [InstitutionRow(rows.institutions[i], table[i], extended.get(i)) for i in ids if i in table]
+
+
+def _assigned_counts(rows: PlanRows, action_ids: set[int], indicator_ids: set[int]) -> dict[int, int]:
+    """How many of these actions and indicators each institution is responsible for (none: no row)."""
+    assigned: dict[int, int] = defaultdict(int)
+    for link in rows.action_links:
+        if link.action_id in action_ids:
+            assigned[link.institution_id] += 1
+    for link in rows.indicator_links:
+        if link.indicator_id in indicator_ids:
+            assigned[link.institution_id] += 1
+    return dict(assigned)
 
 
 def _parity_rows(indicators, results, target: st.ParityTarget | None) -> list[ParityRow]:
@@ -392,10 +417,11 @@ def _parity_rows(indicators, results, target: st.ParityTarget | None) -> list[Pa
 
 
 def _trend(rows, values, reports, actions, indicators, years) -> list[tuple[int, Decimal | None, Decimal | None]]:
+    """Completion year by year, each year over the items in force in it (a retired item leaves the later years)."""
     by_year = {}
     for year in years:
-        results = _year_results(rows, values, indicators, year)
-        statuses = _action_statuses(reports, actions, year)
+        results = _year_results(rows, values, [i for i in indicators if i.in_force(year)], year)
+        statuses = _action_statuses(reports, [a for a in actions if a.in_force(year)], year)
         completion = st.completion(statuses, results)
         if completion.actions_reported or completion.indicators_reported:
             by_year[year] = completion
@@ -408,8 +434,9 @@ def default_year(session: Session, plan: pm.Plan) -> int | None:
 
 
 def indicator_history(session: Session, plan: pm.Plan, indicator: pm.Indicator) -> list[tuple[int, st.IndicatorResult]]:
-    """The indicator's value, target and status for every year with a cycle or a target."""
+    """The indicator's value, target and status for every year with a cycle or a target, while it was in force
+    (a retired indicator is not expected, so not "without data", from the year of its retirement on)."""
     rows = load_plan_rows(session, plan)
     values = values_by_indicator(load_entries(session, plan).counted())
-    years = sorted({c.year for c in rows.cycles} | set(rows.targets.get(indicator.id, {})))
+    years = sorted(y for y in {c.year for c in rows.cycles} | set(rows.targets.get(indicator.id, {})) if indicator.in_force(y))
     return [(y, st.indicator_performance(spec(indicator), rows.targets.get(indicator.id, {}), values.get(indicator.id, []), y)) for y in years]

@@ -10,7 +10,7 @@ never commit; refusals raise EditRefused with one problem per field, translated 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Iterable
@@ -63,8 +63,13 @@ class EditRefused(Exception):
         super().__init__(item)
 
     def __str__(self) -> str:  # in the language in force when shown
-        text = "; ".join(str(p) for p in self.problems)
+        text = " ".join(str(p) for p in self.problems)
         return f"{self.item}: {text}" if self.item else text
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """(field, message) pairs, as tracker.forms.apply_errors puts them on a form."""
+        return [(p.field, str(p)) for p in self.problems]
 
     def by_field(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -238,6 +243,14 @@ def set_fields(session: Session, plan: m.Plan, kind: m.PlanItemKind, row: Any, v
     return [n for n in values if n not in UNTRACKED]
 
 
+def decided_provenance(plan: m.Plan, editor: Editor, source_document: str) -> dict[str, Any]:
+    """Where an item the monitoring body adds in the tracker (a form, the indicator matrix) comes from: not the
+    source document's wording (derived), and confirmed by the body the day it was added, the reason as reference."""
+    return {"source_document": source_document[:255], "source_section": "", "verification": m.Verification.derived,
+            "original_language": plan.original_language, "confirmed_on": plan_today(plan),
+            "confirmed_ref": editor.reason[:255], "confirmed_by": editor.by}
+
+
 def add_item(session: Session, plan: m.Plan, kind: m.PlanItemKind, code: str, values: dict[str, Any],
              editor: Editor) -> Any:
     """Create an item after checking its code and values; the history keeps its creation."""
@@ -262,7 +275,8 @@ def set_responsibility(session: Session, plan: m.Plan, kind: m.PlanItemKind, row
     wanted = [(i, m.ResponsibilityRole.lead) for i in lead] + [(i, m.ResponsibilityRole.support) for i in support
                                                              if i not in lead]
     before = [(r.institution_id, r.role) for r in existing]
-    if before == [(i.id, role) for i, role in wanted] and (verification is None or all(r.verification == verification for r in existing)):
+    # The same institutions in the same roles are no change, whatever their order (a form lists them by code).
+    if set(before) == {(i.id, role) for i, role in wanted} and (verification is None or all(r.verification == verification for r in existing)):
         return False
     _require_reason(editor)
     keep = {r.institution_id: r for r in existing}
@@ -345,6 +359,34 @@ def set_targets(session: Session, indicator: m.Indicator, targets: dict[int, Dec
     return changed
 
 
+def target_years(plan: m.Plan, indicator: m.Indicator | None = None, today: date | None = None) -> list[int]:
+    """The years a target can be set for on a form or in the matrix: the plan's timeframe; without one (Peru's
+    plan), from its adoption (else this year) to five years ahead; and every year that already has a target."""
+    this_year = (today or plan_today(plan)).year
+    first = plan.start_year or plan.adoption_year or this_year
+    last = plan.end_year or max(first, this_year) + 5
+    held = {t.year for t in indicator.targets} if indicator is not None else set()
+    return sorted(set(range(first, last + 1)) | held)
+
+
+def revision(session: Session, kind: m.PlanItemKind, row: Any) -> str:
+    """A token that changes whenever the item's history grows: a form carries it, and a save that finds another
+    one was overtaken by someone else's (see lock)."""
+    changes = sa.select(sa.func.max(m.PlanChange.id)).filter_by(plan_id=row.plan_id, item_kind=kind, item_code=row.code)
+    text = f"{session.scalar(changes) or 0}"
+    if kind == m.PlanItemKind.indicator:
+        targets = sa.select(sa.func.max(m.IndicatorTargetChange.id)).filter_by(indicator_id=row.id)
+        text += f".{session.scalar(targets) or 0}"
+    return text
+
+
+def lock(session: Session, kind: m.PlanItemKind, row: Any) -> None:
+    """Lock the item's row until the commit (PostgreSQL: FOR UPDATE; SQLite: a POST already holds the write
+    lock), so two saves of one item are checked one after the other."""
+    model = KINDS[kind]
+    session.execute(sa.select(model.id).where(model.id == row.id).with_for_update())
+
+
 # ----------------------------------------------------------------------------------------------
 # Decisions of the monitoring body: confirm, reject, retire, restore
 
@@ -355,7 +397,7 @@ def confirm(session: Session, plan: m.Plan, kind: m.PlanItemKind, row: Any, on: 
         raise refuse("", _l("Only items derived by the tracker team await confirmation."))
     if row.retired:
         raise refuse("", _l("A retired item cannot be confirmed."))
-    _check_decision(on, ref)
+    _check_decision(plan, on, ref)
     _require_reason(editor)
     old = row.confirmed_on.isoformat() if row.confirmed_on else None
     row.confirmed_on, row.confirmed_ref, row.confirmed_by = on, ref.strip(), editor.by
@@ -367,13 +409,20 @@ def reject(session: Session, plan: m.Plan, kind: m.PlanItemKind, row: Any, on: d
     """The monitoring body rejects a derived item: it is retired, with the decision as its reason."""
     if row.verification != m.Verification.derived or row.confirmed_on is not None:
         raise refuse("", _l("Only derived items awaiting confirmation can be rejected; retire a confirmed item instead."))
-    _check_decision(on, ref)
+    _check_decision(plan, on, ref)
     retire(session, plan, kind, row, Editor(editor.by, f"{editor.reason} ({on.isoformat()}, {ref.strip()})", editor.channel))
 
 
-def _check_decision(on: date, ref: str) -> None:
+def plan_today(plan: m.Plan) -> date:
+    """Today in the plan's country: a session held there this evening is not "in the future" for a UTC server."""
+    from tracker.plan.services import plan_timezone
+
+    return datetime.now(plan_timezone(plan)).date()
+
+
+def _check_decision(plan: m.Plan, on: date, ref: str) -> None:
     problems = []
-    if on > date.today():
+    if on > plan_today(plan):
         problems.append(Problem("decided_on", _l("The decision cannot be in the future.")))
     if not ref.strip():
         problems.append(Problem("reference", _l("Give the reference of the session or minute that decided it.")))
@@ -422,6 +471,14 @@ def awaiting_confirmation(session: Session, plan: m.Plan) -> dict[m.PlanItemKind
         query = query.where(model.confirmed_on.is_(None), model.retired_at.is_(None)).order_by(model.position, model.code)
         out[kind] = list(session.scalars(query))
     return out
+
+
+def awaiting_confirmation_count(session: Session, plan: m.Plan) -> int:
+    """How many derived items await the monitoring body's decision (one query)."""
+    counts = [sa.select(sa.func.count()).select_from(model).where(
+        model.plan_id == plan.id, model.verification == m.Verification.derived, model.confirmed_on.is_(None),
+        model.retired_at.is_(None)).scalar_subquery() for model in KINDS.values()]
+    return session.scalar(sa.select(counts[0] + counts[1] + counts[2])) or 0
 
 
 def find_item(session: Session, plan: m.Plan, kind: m.PlanItemKind, code: str) -> Any | None:

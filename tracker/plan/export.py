@@ -26,8 +26,13 @@ def export_plan(session: Session, code: str) -> str:
     plan = session.scalars(sa.select(m.Plan).filter_by(code=code)).one_or_none()
     if plan is None:
         raise PlanNotFound(code)
-    data = plan_to_file(session, plan).model_dump(mode="python", exclude_defaults=True)
-    return HEADER.format(fmt=s.FORMAT) + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+    return HEADER.format(fmt=s.FORMAT) + dump_plan_file(plan_to_file(session, plan))
+
+
+def dump_plan_file(f: s.PlanFile) -> str:
+    """A plan file model as YAML text (without the header)."""
+    data = f.model_dump(mode="python", exclude_defaults=True)
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
 def plan_to_file(session: Session, plan: m.Plan) -> s.PlanFile:

@@ -13,8 +13,10 @@ from typing import Any, Iterable
 import pydantic
 import sqlalchemy as sa
 import yaml
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from tracker.db import utcnow
 from tracker.plan import editing
 from tracker.plan import models as m
 from tracker.plan import schema as s
@@ -150,6 +152,7 @@ class ImportResult:
     updated: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     outcomes: list[editing.Outcome] = field(default_factory=list)  # the objectives, actions and indicators it touched
+    revised_from: int | None = None  # the version a revision replaced (kept as a PlanVersion)
 
     def note(self, outcome: editing.Outcome) -> None:
         """Count an objective, action or indicator once, whatever of it changed."""
@@ -215,17 +218,24 @@ def _provenance(source: s.Source, default_language: m.Language) -> dict[str, Any
 
 
 def import_plan(session: Session, f: s.PlanFile, operator: str | None = None, reason: str | None = None,
-                channel: m.ChangeChannel = m.ChangeChannel.plan_file) -> ImportResult:
+                channel: m.ChangeChannel = m.ChangeChannel.plan_file, keep_country: bool = False) -> ImportResult:
     """Upsert a validated plan file into the database; flushes but does not commit. Objectives, actions,
     indicators and targets change through tracker.plan.editing, whose history names `operator` (an e-mail;
-    without it, the plan file) and `reason` (without it, the file's version). Raises PlanImportRefused."""
+    without it, the plan file) and `reason` (without it, the file's version). With `keep_country` (an upload by
+    the monitoring body), a file that would change the country's data or its institutions, which administrators
+    keep, is refused. Raises PlanImportRefused."""
     result = ImportResult(plan_code=f.plan.code)
-    why = reason or f"Plan file import (version {f.plan.version})"
-    up = _Upserter(session, result, editing.Editor(operator or IMPORTED_BY, why, channel))
+    stored = session.scalar(sa.select(m.Plan.version).filter_by(code=f.plan.code))
+    result.revised_from = stored if stored is not None and f.plan.version > stored else None
+    default = (f"Revision: version {f.plan.version} of the plan" if result.revised_from
+               else f"Plan file import (version {f.plan.version})")
+    up = _Upserter(session, result, editing.Editor(operator or IMPORTED_BY, reason or default, channel))
     try:
-        _import_all(up, f)
+        _import_all(up, f, keep_country)
     except editing.EditRefused as exc:
-        raise PlanImportRefused(_english(exc)) from None
+        refused = PlanImportRefused(_english(exc))
+        refused.refusal = exc  # for the browser, in the user's language
+        raise refused from None
     return result
 
 
@@ -240,10 +250,15 @@ def _english(exc: editing.EditRefused) -> str:
         return str(exc)
 
 
-def _import_all(up: _Upserter, f: s.PlanFile) -> None:
+def _import_all(up: _Upserter, f: s.PlanFile, keep_country: bool) -> None:
     result = up.result
     country = _import_country(up, f.country)
     inst = _import_institutions(up, country, f.institutions)
+    if keep_country and (result.created or result.updated):
+        raise editing.refuse("", _l("The file changes the country's data or its institutions, which administrators "
+                                    "keep: ask an administrator to make those changes, or to import the file."))
+    if result.revised_from is not None:
+        _keep_version(up, up.session.scalars(sa.select(m.Plan).filter_by(code=f.plan.code)).one())
     plan = _import_plan_row(up, country, inst, f.plan)
     _import_profile(up, plan, inst, f.plan)
     lang = f.plan.original_language
@@ -253,6 +268,8 @@ def _import_all(up: _Upserter, f: s.PlanFile) -> None:
     objectives = _import_objectives(up, plan, pillars, f.plan.objectives, lang)
     actions = _import_actions(up, plan, pillars, objectives, inst, f.plan.actions, lang)
     _import_indicators(up, plan, pillars, objectives, actions, inst, f.plan.indicators, lang)
+    if result.revised_from is not None:
+        _retire_what_the_revision_left_out(up, plan, f.plan)
     result.counts = {
         "institutions": len(f.institutions),
         "pillars": len(f.plan.pillars),
@@ -308,6 +325,9 @@ def _import_plan_row(up: _Upserter, country: m.Country, inst: dict[str, m.Instit
     if existing is not None and existing.country_id != country.id:
         # Its entries, reporters and reviewers belong to the other country: a plan never changes country.
         raise PlanImportRefused(f"plan {p.code} already exists for another country; give this plan another code")
+    if existing is not None and p.version < existing.version:
+        raise PlanImportRefused(f"plan {p.code} is at version {existing.version}; a file of version {p.version} "
+                                "cannot replace it (its earlier versions are kept: see the plan's versions)")
     return up.upsert(
         m.Plan,
         {"code": p.code},
@@ -506,5 +526,44 @@ def _import_indicators(
         up.result.note(outcome)
 
 
+# ----------------------------------------------------------------------------------------------
+# Revisions: a file with a higher version replaces the plan's content and keeps the version it replaces
+
+
+def _keep_version(up: _Upserter, plan: m.Plan) -> None:
+    """Store the version in force (its plan file, the items retired by then) before the revision changes it."""
+    from tracker.plan.export import HEADER, dump_plan_file, plan_to_file
+
+    retired = [f"{kind.value}:{code}" for kind, model in editing.KINDS.items()
+               for code in up.session.scalars(sa.select(model.code).filter_by(plan_id=plan.id).where(model.retired_at.is_not(None)))]
+    up.session.add(m.PlanVersion(
+        plan_id=plan.id, version=plan.version, title_es=plan.title_es, title_en=plan.title_en,
+        adoption_year=plan.adoption_year, source_document=plan.source_document,
+        snapshot=HEADER.format(fmt=s.FORMAT) + dump_plan_file(plan_to_file(up.session, plan)),
+        retired_items=" ".join(sorted(retired)), superseded_at=utcnow(), superseded_by=up.editor.by,
+        reason=up.editor.reason,
+    ))
+    up.session.flush()
+
+
+def _retire_what_the_revision_left_out(up: _Upserter, plan: m.Plan, p: s.PlanIn) -> None:
+    """Items the new version no longer has are retired (their history and data stay); items it names again
+    come back."""
+    named = {m.PlanItemKind.objective: {x.code for x in p.objectives}, m.PlanItemKind.action: {x.code for x in p.actions},
+             m.PlanItemKind.indicator: {x.code for x in p.indicators}}
+    why = f"Not in version {p.version} of the plan: {up.editor.reason}"
+    for kind, model in editing.KINDS.items():
+        for row in up.session.scalars(sa.select(model).filter_by(plan_id=plan.id).order_by(model.position)):
+            if row.code not in named[kind] and not row.retired:
+                editing.retire(up.session, plan, kind, row, editing.Editor(up.editor.by, why, up.editor.channel))
+                up.result.note(editing.Outcome(kind, row.code, fields=["retired"]))
+            elif row.code in named[kind] and row.retired:
+                editing.restore(up.session, plan, kind, row, up.editor)
+                up.result.note(editing.Outcome(kind, row.code, fields=["restored"]))
+
+
 class PlanImportRefused(Exception):
-    """The file breaks a rule of the plan (e.g. it would change what approved data means); one line for the operator."""
+    """The file breaks a rule of the plan (e.g. it would change what approved data means); one line for the operator
+    (in English); `refusal` is the editing service's refusal when it was one (translated when shown)."""
+
+    refusal: editing.EditRefused | None = None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base, Code, LongText, ShortText, Timestamp, UTCDateTime, enum_column, intpk
@@ -115,6 +116,19 @@ class Lifecycle:
     @property
     def retired(self) -> bool:
         return self.retired_at is not None
+
+    @hybrid_method
+    def in_force(self, year: int) -> bool:
+        """Whether the item is still asked for in the cycle of `year`. Retired during year Y, it is not expected
+        from the cycles of Y on; earlier years keep counting it, so their reports stay as they were. The year
+        is retired_at's in UTC, not the plan's country's: the column is stored in UTC, so the SQL form below
+        compares with one constant and both forms agree on every database."""
+        return self.retired_at is None or self.retired_at.astimezone(timezone.utc).year > year
+
+    @in_force.expression
+    def in_force(cls, year: int) -> sa.ColumnElement[bool]:
+        """The same rule as a WHERE clause: not retired, or retired on or after 1 January of the next year (UTC)."""
+        return sa.or_(cls.retired_at.is_(None), cls.retired_at >= datetime(year + 1, 1, 1, tzinfo=timezone.utc))
 
     @property
     def awaiting_confirmation(self) -> bool:
@@ -552,3 +566,32 @@ class UnParityTarget(Base):
         sa.CheckConstraint("observers_staff IS NULL OR (observers_staff >= 0 AND observers_staff <= 1)", "observers_share"),
         sa.CheckConstraint("year BETWEEN 2018 AND 2028", "strategy_years"),
     )
+
+
+class PlanVersion(Base):
+    """An earlier version of a plan, kept when a revision (a higher `version` in a plan file) replaced it: the plan
+    file as it stood then, the items already retired then, and when it stopped being in force. The version in force
+    is the plan row itself; an entry belongs to the version in force when it was created."""
+
+    __tablename__ = "plan_version"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    title_es: Mapped[ShortText]
+    title_en: Mapped[ShortText]
+    adoption_year: Mapped[int | None]
+    source_document: Mapped[str] = mapped_column(sa.String(255), default="")
+    snapshot: Mapped[LongText]  # the plan file (YAML) of this version, as tracker plan export writes it
+    retired_items: Mapped[str] = mapped_column(sa.Text, default="")  # "indicator:IND-1 action:A-2 ..." retired then
+    superseded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    superseded_by: Mapped[str] = mapped_column(sa.String(255))
+    reason: Mapped[LongText]
+
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "version"),
+        sa.CheckConstraint("version >= 1", "version_positive"),
+    )
+
+    def retired_codes(self) -> set[str]:
+        return set(self.retired_items.split())

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+import yaml
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker.plan import models as m
@@ -58,6 +61,11 @@ def cycle_years(session: Session, plan_ids: list[int]) -> dict[int, list[int]]:
     for plan_id, year in session.execute(query.order_by(ReportingCycle.year.desc())):
         years[plan_id].append(year)
     return years
+
+
+def plan_timezone(plan: m.Plan) -> ZoneInfo:
+    """The time zone the plan's dates are read in: its country's (UTC when the country names none)."""
+    return ZoneInfo(plan.country.timezone or "UTC")
 
 
 def monitoring_body(plan: m.Plan | None) -> m.MonitoringBody | None:
@@ -254,3 +262,64 @@ def target_history(session: Session, indicator_id: int) -> list[m.IndicatorTarge
         .order_by(m.IndicatorTargetChange.changed_at.desc(), m.IndicatorTargetChange.id.desc())
     )
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """One version of a plan: when it was in force, what replaced it and why, and what was reported against it."""
+
+    version: int
+    title: Any  # a row with title_es/title_en (the plan, or the kept version)
+    in_force_from: Any  # datetime | None: since the plan was loaded
+    in_force_until: Any  # datetime | None: still in force
+    superseded_by: str
+    reason: str
+    entries: int
+    years: list[int]
+
+    @property
+    def current(self) -> bool:
+        return self.in_force_until is None
+
+
+def plan_versions(session: Session, plan: m.Plan) -> list[VersionSummary]:
+    """The plan's versions, newest first (the one in force first), with the entries created while each was in
+    force: an entry belongs to the version it was reported against. Two queries whatever the number of versions."""
+    from tracker.progress.models import Entry, ReportingCycle  # progress builds on the plan
+
+    kept = list(session.scalars(sa.select(m.PlanVersion).filter_by(plan_id=plan.id).order_by(m.PlanVersion.version)))
+    ends = [v.superseded_at for v in kept]
+    bucket = sa.case(*[(Entry.created_at < end, i) for i, end in enumerate(ends)], else_=len(ends)) if ends else sa.literal(0)
+    query = (sa.select(bucket.label("bucket"), ReportingCycle.year, sa.func.count())
+             .select_from(Entry).join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
+             .where(ReportingCycle.plan_id == plan.id).group_by(bucket, ReportingCycle.year))
+    counts: dict[int, dict[int, int]] = defaultdict(dict)
+    for index, year, n in session.execute(query):
+        counts[index][year] = n
+    summaries = [
+        VersionSummary(v.version, v, ends[i - 1] if i else None, v.superseded_at, v.superseded_by, v.reason,
+                       sum(counts[i].values()), sorted(counts[i]))
+        for i, v in enumerate(kept)
+    ]
+    current = VersionSummary(plan.version, plan, ends[-1] if ends else None, None, "", "",
+                             sum(counts[len(kept)].values()), sorted(counts[len(kept)]))
+    return [current, *reversed(summaries)]
+
+
+def kept_version(session: Session, plan: m.Plan, version: int):
+    """A version a revision replaced: its stored row and its plan file (validated), with the items that were in
+    force then (retired ones left out); or NotFound."""
+    from tracker.plan.loader import validate_plan_data
+
+    row = session.scalars(sa.select(m.PlanVersion).filter_by(plan_id=plan.id, version=version)).one_or_none()
+    if row is None:
+        raise NotFound(version)
+    parsed = validate_plan_data(yaml.safe_load(row.snapshot), f"{plan.code} version {version}")
+    retired = row.retired_codes()
+    p = parsed.plan
+    in_force = p.model_copy(update={
+        "objectives": [x for x in p.objectives if f"objective:{x.code}" not in retired],
+        "actions": [x for x in p.actions if f"action:{x.code}" not in retired],
+        "indicators": [x for x in p.indicators if f"indicator:{x.code}" not in retired],
+    })
+    return row, parsed.model_copy(update={"plan": in_force})

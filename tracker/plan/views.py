@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, g, render_template, session
+from flask import Blueprint, abort, g, redirect, render_template, session, url_for
 from flask_login import current_user
 
 from tracker import permissions
@@ -40,8 +40,15 @@ def _navigation():
 
         return awaiting_review_count(db.session, current_user)
 
+    def awaiting_confirmation(plan: Plan) -> int:
+        """The menu's count of derived items the plan's monitoring body has not decided on (one query)."""
+        from tracker.plan.editing import awaiting_confirmation_count
+
+        return awaiting_confirmation_count(db.session, plan)
+
     return {"plan_switcher": plan_switcher, "reviewing_body": services.reviewing_body,
-            "monitoring_body": services.monitoring_body, "awaiting_review": awaiting_review}
+            "monitoring_body": services.monitoring_body, "awaiting_review": awaiting_review,
+            "awaiting_confirmation": awaiting_confirmation}
 
 
 def _or_404(load, *args):
@@ -84,3 +91,23 @@ def indicator(code: str, indicator_code: str):
     history = services.target_history(db.session, ind.id)
     pillar = services.indicator_pillar(db.session, ind)
     return render_template("plan/indicator.html", ind=ind, plan=plan, history=history, pillar=pillar)
+
+
+@bp.get("/<code>/versions")
+@require(permissions.is_logged_in)
+def versions(code: str):
+    """The plan's versions: the one in force and those revisions replaced, with what was reported against each."""
+    plan = plan_or_404(code)
+    return render_template("plan/versions.html", plan=plan, versions=services.plan_versions(db.session, plan))
+
+
+@bp.get("/<code>/versions/<int:version>")
+@require(permissions.is_logged_in)
+def version(code: str, version: int):
+    """An earlier version as it stood when a revision replaced it (the version in force is the plan page)."""
+    plan = plan_or_404(code)
+    if version == plan.version:
+        return redirect(url_for("plan.show", code=plan.code))
+    kept, parsed = _or_404(services.kept_version, plan, version)
+    summary = next((v for v in services.plan_versions(db.session, plan) if v.version == version), None)
+    return render_template("plan/version.html", plan=plan, kept=kept, file=parsed, summary=summary)

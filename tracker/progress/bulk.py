@@ -12,7 +12,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 import openpyxl
 import sqlalchemy as sa
@@ -328,12 +328,14 @@ class _CellError(ValueError):
 
 @dataclass
 class _Context:
-    """What the rows are checked against: the institution's worklist and the plan's codes."""
+    """What the rows are checked against: the institution's worklist, the plan's codes and its items retired by
+    the cycle's year (no longer reported: their rows are refused, saying so)."""
 
     assigned: dict[EntryKind, dict[str, services.WorkItem]]
     plan_codes: dict[EntryKind, set[str]]
     statuses: dict[str, ActionStatus]
     yes_no: dict[str, bool]
+    retired: dict[EntryKind, dict[str, Indicator | Action]]
 
     @classmethod
     def load(cls, session: Session, cycle: ReportingCycle, institution: Institution) -> _Context:
@@ -341,11 +343,13 @@ class _Context:
         assigned: dict[EntryKind, dict[str, services.WorkItem]] = {EntryKind.indicator: {}, EntryKind.action: {}}
         for work in items:
             assigned[work.kind][work.code] = work
-        plan_codes = {
-            EntryKind.indicator: set(session.scalars(sa.select(Indicator.code).where(Indicator.plan_id == cycle.plan_id))),
-            EntryKind.action: set(session.scalars(sa.select(Action.code).where(Action.plan_id == cycle.plan_id))),
+        models = {EntryKind.indicator: Indicator, EntryKind.action: Action}
+        plan_codes = {kind: set(session.scalars(sa.select(m.code).where(m.plan_id == cycle.plan_id))) for kind, m in models.items()}
+        retired = {
+            kind: {r.code: r for r in session.scalars(sa.select(m).where(m.plan_id == cycle.plan_id, ~m.in_force(cycle.year)))}
+            for kind, m in models.items()
         }
-        return cls(assigned, plan_codes, _status_words(), _yes_no_words())
+        return cls(assigned, plan_codes, _status_words(), _yes_no_words(), retired)
 
 
 def _words(text: Any) -> str:
@@ -399,11 +403,7 @@ def _not_template() -> ValidationFailed:
 
 def _read_workbook(data: bytes) -> _Upload:
     """Read the values the checks need, once; any failure of the reader means the file is not a workbook."""
-    _check_archive(data)
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - an untrusted file breaks the reader in many ways; all mean "not a workbook"
-        raise _not_excel() from None
+    workbook = load_untrusted_workbook(data, _not_excel)
     try:
         meta = _read_meta(workbook)
         rows = {kind: _read_rows(workbook, meta.get(kind.value), kind) for kind in (EntryKind.indicator, EntryKind.action)}
@@ -414,6 +414,16 @@ def _read_workbook(data: bytes) -> _Upload:
     finally:
         workbook.close()
     return _Upload(meta, rows)
+
+
+def load_untrusted_workbook(data: bytes, refusal: Callable[[], Exception]) -> Any:
+    """Open an uploaded .xlsx read-only, values only, after the archive check; `refusal()` is raised when it is not a
+    workbook (an untrusted file breaks the reader in many ways; all mean "not a workbook")."""
+    _check_archive(data)
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001
+        raise refusal() from None
 
 
 def _check_archive(data: bytes) -> None:
@@ -491,9 +501,11 @@ def _parse_row(kind: EntryKind, number: int, raw: dict[str, Any], context: _Cont
 
 
 def _row_target_error(kind: EntryKind, code: str, work: services.WorkItem | None, context: _Context) -> str:
-    """The row must name an item of the worklist whose entry can still be edited."""
+    """The row must name an item of the worklist (so not a retired one) whose entry can still be edited."""
     if not code:
         return _("No code: the row cannot be matched to the plan.")
+    if work is None and code in context.retired[kind]:
+        return services.retired_item_message(context.retired[kind][code])
     if work is None and code in context.plan_codes[kind]:
         return _("Your institution does not report on %(code)s.", code=code)
     if work is None:

@@ -180,7 +180,8 @@ def _reminder_mail(user: User, cycle: ReportingCycle, institution: Institution, 
         for item in items:
             lines += [f"- {_item_line(item)}", f"  {_item_form_url(cycle, item)}"]
         if owes_budget:
-            lines += [f"- {_('Budget item for %(year)s', year=cycle.year)}",
+            budget = _("Budget item for %(year)s", year=cycle.year)
+            lines += [f"- {budget}",
                       f"  {_external_url('budget.item', code=cycle.plan.code, year=cycle.year)}"]
         worklist_url = _external_url("progress.worklist", code=cycle.plan.code, year=cycle.year)
         lines += ["", _("All your items for %(year)s: %(url)s", year=cycle.year, url=worklist_url)]

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import format_date
@@ -23,6 +22,7 @@ from tracker.auth.models import User
 from tracker.db import utcnow
 from tracker.domain import DomainError, PermissionDenied, ValidationFailed, WorkflowError
 from tracker.plan.models import Action, ActionInstitution, Indicator, IndicatorInstitution, Institution, Measure, Plan
+from tracker.plan.services import plan_timezone  # noqa: F401 - progress reads dates in the plan's zone too
 from tracker.progress import workflow
 from tracker.status import deadline_end, people_numerator
 from tracker.progress.models import (
@@ -241,27 +241,32 @@ class WorkItem:
         return self.entry.state.value if self.entry else "not_started"
 
 
-def assigned_items(session: Session, plan_id: int, institution_id: int) -> tuple[list[Indicator], list[Action]]:
-    """The indicators and actions an institution is responsible for (lead or support)."""
-    indicators = session.scalars(
+def assigned_items(session: Session, plan_id: int, institution_id: int,
+                   year: int | None = None) -> tuple[list[Indicator], list[Action]]:
+    """The indicators and actions an institution is responsible for (lead or support); with `year`, only those
+    in force in that year's cycle (`Lifecycle.in_force`: an item retired that year or before is left out)."""
+    indicators = (
         sa.select(Indicator)
         .join(IndicatorInstitution, IndicatorInstitution.indicator_id == Indicator.id)
         .where(Indicator.plan_id == plan_id, IndicatorInstitution.institution_id == institution_id)
         .order_by(Indicator.position)
-    ).all()
-    actions = session.scalars(
+    )
+    actions = (
         sa.select(Action)
         .join(ActionInstitution, ActionInstitution.action_id == Action.id)
         .where(Action.plan_id == plan_id, ActionInstitution.institution_id == institution_id)
         .options(joinedload(Action.pillar))
         .order_by(Action.position)
-    ).all()
-    return list(indicators), list(actions)
+    )
+    if year is not None:
+        indicators, actions = indicators.where(Indicator.in_force(year)), actions.where(Action.in_force(year))
+    return list(session.scalars(indicators)), list(session.scalars(actions))
 
 
 def worklist(session: Session, cycle: ReportingCycle, institution_id: int) -> list[WorkItem]:
-    """Everything the institution reports on in this cycle, with the state of each entry (3 queries)."""
-    indicators, actions = assigned_items(session, cycle.plan_id, institution_id)
+    """Everything the institution reports on in this cycle (items retired by then left out), with the state
+    of each entry (3 queries)."""
+    indicators, actions = assigned_items(session, cycle.plan_id, institution_id, cycle.year)
     entries = session.scalars(sa.select(Entry).filter_by(cycle_id=cycle.id, institution_id=institution_id)).all()
     by_indicator = {e.indicator_id: e for e in entries if e.kind == EntryKind.indicator}
     by_action = {e.action_id: e for e in entries if e.kind == EntryKind.action}
@@ -270,9 +275,17 @@ def worklist(session: Session, cycle: ReportingCycle, institution_id: int) -> li
     ]
 
 
-def plan_timezone(plan: Plan) -> ZoneInfo:
-    """The time zone the plan's dates are read in: its country's (UTC when the country names none)."""
-    return ZoneInfo(plan.country.timezone or "UTC")
+def retired_item_message(item: Indicator | Action) -> str:
+    """Why no new entry can be started for a retired item, in the current language."""
+    return str(_l("%(code)s was retired from the plan on %(date)s: from %(year)s on it is no longer reported.",
+                  code=item.code, date=format_date(item.retired_at.date()), year=item.retired_at.year))
+
+
+def require_in_force(cycle: ReportingCycle, item: Indicator | Action) -> None:
+    """A new entry only for an item still asked for in the cycle's year; entries started before it was retired
+    stay readable and editable."""
+    if not item.in_force(cycle.year):
+        raise ValidationFailed([("", retired_item_message(item))])
 
 
 def institution_deadline(cycle: ReportingCycle, institution_id: int | None = None,
@@ -508,6 +521,8 @@ def save_entry(
     entry = find_entry(session, cycle, institution.id, kind, item.id)
     if entry is not None:
         check_editable(session, entry, expected_version, request_key, user)
+    else:
+        require_in_force(cycle, item)
     _check_input(item, data, complete=submit)
     created = entry is None
     if created:
@@ -552,6 +567,8 @@ def save_drafts(session: Session, user, cycle: ReportingCycle, institution: Inst
             if entry is not None:
                 _require_editable(entry)
                 check_version(session, entry, expected_version, None, user)
+            else:
+                require_in_force(cycle, item)
             _check_input(item, data, complete=False)
             if entry is None:
                 entry = _draft_entry(cycle, institution, _kind_of(item), item)

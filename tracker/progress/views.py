@@ -144,6 +144,11 @@ def _entry_page(plan: Plan, cycle: ReportingCycle, item, kind: EntryKind):
     entry = services.find_entry(db.session, cycle, institution.id, kind, item.id)
     if entry is not None and not permissions.can_edit_entry(current_user, entry):
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
+    if entry is None and not item.in_force(cycle.year):
+        # Not a 404: the item exists and the link (an old reminder, a bookmark) was right once; the worklist
+        # says why it is gone. An entry started before the retirement still opens (above and below).
+        flash(services.retired_item_message(item), "warning")
+        return redirect(url_for("progress.worklist", code=plan.code, year=cycle.year))
     form = build_indicator_form(item) if kind == EntryKind.indicator else ActionEntryForm()
     outcome = entry_forms.Outcome()
     if request.method == "GET" and entry is not None:
