@@ -53,6 +53,7 @@ test: $(VENV)/.installed-dev chromium
 # Benchmarks: timings of the heavy requests on this machine (not tests: nothing is asserted).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bulk_import.py --rows 5000
+	$(BIN)/python bench/matrix_import.py --indicators 2000
 
 # Extract the strings to translate and merge them into the catalogs (then translate and `make translations`).
 translations-update: $(VENV)/.installed-dev

@@ -22,13 +22,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__)
     parser.add_argument("--rows", type=int, default=5000)
-    parser.add_argument("--database-url", default=None, help="default: a SQLite file in a temporary folder")
     args = parser.parse_args()
+    app = migrated_app(args.database_url)
+    with app.test_request_context():
+        run(app, args.rows)
+
+
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's command line: its first docstring line, and the database to run on."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="default: a SQLite file in a temporary folder")
+    return parser
+
+
+def migrated_app(database_url: str | None):
+    """The app on a fresh database (a SQLite file in a temporary folder unless a URL is given), migrated; the
+    environment is set before the app is imported, as in production."""
     folder = Path(tempfile.mkdtemp(prefix="nap-bench-"))
     os.environ.setdefault("TRACKER_INSTANCE_PATH", str(folder))
-    os.environ["TRACKER_DATABASE_URL"] = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
+    os.environ["TRACKER_DATABASE_URL"] = database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
 
     from config import DevelopmentConfig
     from tracker import create_app, migrate
@@ -36,8 +50,7 @@ def main() -> None:
     app = create_app(DevelopmentConfig)
     with app.app_context():
         migrate.upgrade("head")
-    with app.test_request_context():
-        run(app, args.rows)
+    return app
 
 
 def run(app, rows: int) -> None:

@@ -166,6 +166,8 @@ def test_emptying_both_shares_removes_the_year(app, admin, peru):
     ({"y2024_contingents": "101", "y2024_observers_staff": "20", "y2024_source": "s"}, "y2024-contingents", "between 0 and 100"),
     ({"y2024_contingents": "-1", "y2024_observers_staff": "20", "y2024_source": "s"}, "y2024-contingents", "between 0 and 100"),
     ({"y2024_contingents": "ten", "y2024_observers_staff": "20", "y2024_source": "s"}, "y2024-contingents", "Not a valid decimal"),
+    ({"y2024_contingents": "NaN", "y2024_observers_staff": "20", "y2024_source": "s"}, "y2024-contingents", "Not a valid decimal"),
+    ({"y2024_contingents": "Infinity", "y2024_observers_staff": "20", "y2024_source": "s"}, "y2024-contingents", "Not a valid decimal"),
     ({"y2024_contingents": "10.125", "y2024_observers_staff": "20", "y2024_source": "s"}, "y2024-contingents", "At most two decimals"),
     ({"y2024_contingents": "10", "y2024_source": "s"}, "y2024-observers_staff", "Give both shares"),
     ({"y2020_contingents": "", "y2020_observers_staff": "17"}, "y2020-contingents", "Give both shares"),
@@ -187,6 +189,11 @@ def test_bad_input_is_refused_with_400_and_kept(app, admin, peru, changes, field
 
 def test_decimals_with_a_point_are_accepted(app, admin, peru):
     assert _post(admin, app, y2019_contingents="4.75", y2019_observers_staff="15", y2019_source="s").status_code == 302
+    assert _stored(app)[2019][:2] == (Decimal("0.0475"), Decimal("0.15"))
+
+
+def test_decimals_with_a_comma_are_accepted(app, admin, peru):
+    assert _post(admin, app, y2019_contingents="4,75", y2019_observers_staff="15", y2019_source="s").status_code == 302
     assert _stored(app)[2019][:2] == (Decimal("0.0475"), Decimal("0.15"))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import html
 import re
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -97,7 +98,8 @@ def test_the_committee_sets_a_baseline_and_targets_with_a_reason(app, committee)
     data.update(baseline_value="12", baseline_year="2021", target_2025="20", target_2026="25",
                 reason="Sesión del 12/03/2026, acta 4: metas aprobadas")
     response = committee.post_form(EDIT, data)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/indicators/IND-PAR-2")
+    assert response.status_code == 302, re.findall(r'invalid-feedback[^>]*>([^<]*)<', response.get_data(as_text=True))
+    assert response.headers["Location"].endswith("/indicators/IND-PAR-2")
     ind = _indicator(app, "IND-PAR-2")
     assert (ind.baseline_value, ind.baseline_year) == (12, 2021)
     assert {t.year: t.value for t in ind.targets} == {2025: 20, 2026: 25}
@@ -150,6 +152,7 @@ def test_a_change_without_a_reason_is_refused_with_the_input_kept(app, committee
     ({"measure": "qualitative"}, "counts_people", "Only numbers and percentages count people."),
     ({"target_2025": "-3"}, "target_2025", "Number must be between 0 and"),
     ({"target_2025": "doce"}, "target_2025", "Not a valid decimal value."),
+    ({"target_2025": "NaN"}, "target_2025", "Not a valid decimal value."),
     ({"pillar": "", "objective": "", "action": ""}, "pillar", "Attach the indicator to a pillar, an objective or an action."),
     ({"name_es": "", "name_en": ""}, "name_es", "Give the text in Spanish or in English."),
 ])
@@ -248,12 +251,15 @@ def test_retiring_keeps_the_item_and_its_history_and_it_can_come_back(app, commi
     url = f"{PLAN}/indicators/IND-REC-4/retire"
     refused = committee.post_form(url, {"reason": ""}, token_from=f"{PLAN}/indicators/IND-REC-4/edit")
     assert refused.status_code == 400
-    assert committee.post_form(url, {"reason": "Acta 12: duplicado"}, token_from=f"{PLAN}/indicators/IND-REC-4/edit").status_code == 302
+    assert committee.post_form(url, {"reason": "Acta 12: duplicado", "intent": "retire"}, token_from=f"{PLAN}/indicators/IND-REC-4/edit").status_code == 302
     ind = _indicator(app, "IND-REC-4")
     assert ind.retired and ind.retired_reason == "Acta 12: duplicado"
     page = _text(committee.get(f"{PLAN}/indicators/IND-REC-4", headers=EN))
     assert "Retired" in page and "Acta 12: duplicado" in page
-    assert committee.post_form(url, {"reason": "Acta 13: vuelve"}, token_from=f"{PLAN}/indicators/IND-REC-4/edit").status_code == 302
+    # A page still offering "Retire" (someone else already retired it) does not bring the item back.
+    stale = committee.post_form(url, {"reason": "Acta 12 bis", "intent": "retire"}, token_from=f"{PLAN}/indicators/IND-REC-4/edit")
+    assert stale.status_code == 303 and _indicator(app, "IND-REC-4").retired
+    assert committee.post_form(url, {"reason": "Acta 13: vuelve", "intent": "restore"}, token_from=f"{PLAN}/indicators/IND-REC-4/edit").status_code == 302
     assert not _indicator(app, "IND-REC-4").retired
     assert [(c.field, c.old_value, c.new_value) for c in _changes(app, item_code="IND-REC-4")] == [
         ("retired", None, "yes"), ("retired", "yes", None)]
@@ -321,3 +327,45 @@ def test_a_confirmed_and_a_retired_item_show_both_facts_on_their_pages(app, comm
     assert "It is not part of the plan's official indicator matrix" not in page
     pillar = _text(committee.get(f"{PLAN}/pillars/PAR", headers=EN))
     assert "Retired on" in pillar and "Acta 14. It is no longer asked for" in pillar
+
+
+def test_figures_are_typed_with_a_comma_and_shown_without_trailing_zeros(app, committee):
+    data = _form(committee, EDIT) | {"baseline_value": "12,5", "baseline_year": "2021", "target_2025": "20",
+                                     "reason": "Acta 15"}
+    assert committee.post_form(EDIT, data).status_code == 302
+    assert _indicator(app, "IND-PAR-2").baseline_value == Decimal("12.5")
+    again = _form(committee, EDIT)
+    assert (again["baseline_value"], again["target_2025"]) == ("12.5", "20")
+
+
+def test_an_unreadable_figure_gets_one_error_not_also_a_range_error(committee):
+    page = _text(committee.post_form(EDIT, _form(committee, EDIT) | {"target_2025": "veinte", "reason": "x"}, headers=EN))
+    assert "Not a valid decimal value." in page and "Number must be between" not in page
+
+
+def test_a_second_confirmation_does_not_overwrite_the_first(app, peru):
+    with app.app_context():
+        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+        editor = editing.Editor("comite@example.org", "Acta 16", pm.ChangeChannel.web)
+        row = editing.find_item(db.session, plan, pm.PlanItemKind.indicator, "IND-PAR-1")
+        editing.confirm(db.session, plan, pm.PlanItemKind.indicator, row, editing.plan_today(plan), "Acta 16", editor)
+        with pytest.raises(editing.EditRefused, match="already confirmed"):
+            editing.confirm(db.session, plan, pm.PlanItemKind.indicator, row, editing.plan_today(plan), "Acta 17", editor)
+        assert row.confirmed_ref == "Acta 16"
+        db.session.rollback()
+
+
+def test_a_new_item_goes_after_the_plans_items_and_an_inactive_institution_is_not_named_anew(app, peru):
+    with app.app_context():
+        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+        editor = editing.Editor("comite@example.org", "Acta 18", pm.ChangeChannel.web)
+        values = {"pillar_id": plan.pillars[0].id, "text_es": "Nueva acción", "source_document": "x",
+                  "verification": pm.Verification.derived}
+        row = editing.add_item(db.session, plan, pm.PlanItemKind.action, "PAR-9", values, editor)
+        assert row.position > max(a.position for a in db.session.scalars(sa.select(pm.Action).filter_by(plan_id=plan.id))
+                                  if a.code != "PAR-9")
+        navy = db.session.scalars(sa.select(pm.Institution).filter_by(code="MGP")).one()
+        navy.active = False
+        with pytest.raises(editing.EditRefused, match="No longer active: MGP"):
+            editing.set_responsibility(db.session, plan, pm.PlanItemKind.action, row, [navy, navy], [], editor)
+        db.session.rollback()

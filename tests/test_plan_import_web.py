@@ -316,9 +316,26 @@ def test_a_plan_file_from_the_web_may_not_change_the_country_or_its_institutions
     before = _stored(app)
     response = _post(chile_committee, yaml.safe_dump(data, allow_unicode=True).encode(), "chile.yaml", plan="/plans/CL-2022")
     assert response.status_code == 400
-    assert "The file changes the country's data or its institutions, which administrators keep" in html.unescape(
+    assert "The file changes the country's data or its institutions, or the plan's monitoring body" in html.unescape(
         response.get_data(as_text=True))
     assert 'name="token"' not in response.get_data(as_text=True) and _stored(app) == before
+
+
+@pytest.mark.parametrize("change", ["body", "budget"])
+def test_a_plan_file_from_the_web_may_not_change_the_body_or_the_budget_clause(app, chile_committee, change):
+    """Those are kept by admins: a new body code would also end the uploader's own membership."""
+    data = chile_data()
+    if change == "body":
+        data["plan"]["monitoring_body"]["code"] = "OTRO-COMITE"
+    else:
+        data["plan"]["budget"]["binds"] = []
+    response = _post(chile_committee, yaml.safe_dump(data, allow_unicode=True).encode(), "chile.yaml", plan="/plans/CL-2022")
+    assert response.status_code == 400
+    assert "or the plan's monitoring body or budget clause, which administrators keep" in html.unescape(
+        response.get_data(as_text=True))
+    with app.app_context():
+        assert [b.code for b in db.session.scalars(sa.select(m.MonitoringBody).filter_by(active=True))
+                if b.plan_id == db.session.scalar(sa.select(m.Plan.id).filter_by(code="CL-2022"))] != ["OTRO-COMITE"]
 
 
 def test_a_plan_file_of_another_plan_is_refused(app, committee, chile):

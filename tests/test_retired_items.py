@@ -232,6 +232,8 @@ def test_an_earlier_year_still_takes_entries_for_it(app, navy, retired, path, da
 def test_an_entry_started_before_the_retirement_still_opens(app, navy, cycles):
     assert _save(navy, YEAR, f"indicators/{INDICATOR}", {"value": "7", "narrative": "Antes del retiro"}).status_code == 302
     _retire(app, pm.PlanItemKind.indicator, INDICATOR)
+    # Still on the worklist (the entry is reachable from it), though no longer asked for.
+    assert f"indicators/{INDICATOR}" in _links(_page(navy, f"{WORK}/{YEAR}"), YEAR)
     form = _page(navy, f"{WORK}/{YEAR}/indicators/{INDICATOR}")
     assert 'name="value" step="any" type="number" value="7.0000"' in form and "Antes del retiro" in form
     entry = _entries(app, INDICATOR)[YEAR]

@@ -4,13 +4,13 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, Form, FormField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import Form, FormField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.auth.forms import NewUserForm, UserForm
 from tracker.dashboard.reference import STRATEGY_YEARS
-from tracker.forms import options
+from tracker.forms import FigureField, options
 from tracker.labels import choices
 from tracker.plan.models import BudgetProfile, InstitutionKind
 
@@ -92,12 +92,12 @@ PERCENT = NumberRange(min=0, max=100, message=_l("Give a percentage between 0 an
 
 def _two_decimals(_form, field) -> None:
     """The shares are stored to four decimals (0.0825), so a percentage has at most two (8.25)."""
-    if field.data is not None and field.data.normalize().as_tuple().exponent < -2:
+    if field.data is not None and not field.errors and field.data.normalize().as_tuple().exponent < -2:
         raise ValidationError(_l("At most two decimals."))
 
 
-def _percent_field(label) -> DecimalField:
-    return DecimalField(label, places=None, validators=[Optional(), PERCENT, _two_decimals], render_kw={"inputmode": "decimal"})
+def _percent_field(label) -> FigureField:
+    return FigureField(label, validators=[Optional(), PERCENT, _two_decimals], render_kw={"inputmode": "decimal"})
 
 
 def _typed(field) -> bool:

@@ -23,7 +23,7 @@ from tracker import permissions
 from tracker.auth.models import User
 from tracker.db import db
 from tracker.forms import options
-from tracker.labels import label, plan_field_label
+from tracker.labels import choices, label, plan_field_label
 from tracker.permissions import ensure, plan_or_404, require
 from tracker.plan import editing, services
 from tracker.plan.loader import IMPORTED_BY
@@ -32,17 +32,6 @@ from tracker.plan import models as m
 bp = Blueprint("plan_decisions", __name__, url_prefix="/plans")
 
 HISTORY_LIMIT = 500  # a page, not an export: older changes are reached by filtering on the item
-KIND_LABELS = {
-    m.PlanItemKind.plan: _l("Plan"),
-    m.PlanItemKind.objective: _l("Objective"),
-    m.PlanItemKind.action: _l("Action"),
-    m.PlanItemKind.indicator: _l("Indicator"),
-}
-CHANNEL_LABELS = {
-    m.ChangeChannel.web: _l("In the tracker"),
-    m.ChangeChannel.plan_file: _l("Plan file"),
-    m.ChangeChannel.spreadsheet: _l("Indicator matrix (spreadsheet)"),
-}
 # Fields whose stored value is a vocabulary's: the history shows its label.
 VOCABULARIES = {"measure": m.Measure, "direction": m.Direction, "frequency": m.Frequency, "level": m.ObjectiveLevel,
                 "verification": m.Verification}
@@ -114,7 +103,7 @@ class Item:
 
     @property
     def kind_label(self) -> str:
-        return str(KIND_LABELS[self.kind])
+        return label(self.kind)
 
 
 def user_names(session: Session, emails: Iterable[str]) -> dict[str, str]:
@@ -311,11 +300,11 @@ class HistoryLine:
 
     @property
     def kind_label(self) -> str:
-        return str(KIND_LABELS[self.kind])
+        return label(self.kind)
 
     @property
     def channel_label(self) -> str:
-        return str(CHANNEL_LABELS[self.channel]) if self.channel is not None else ""
+        return label(self.channel) if self.channel is not None else ""
 
 
 @dataclass
@@ -388,13 +377,13 @@ class HistoryFilterForm(FlaskForm):
         csrf = False
 
     kind = SelectField(_l("Kind of item"), validate_choice=False,
-                       choices=options([("", _l("All")), *((k.value, t) for k, t in KIND_LABELS.items())]))
+                       choices=options([("", _l("All")), *choices(m.PlanItemKind)]))
     item = StringField(_l("Item code"), validators=[Length(max=40)], description=_l("For example: IND-PAR-1"))
 
 
 def _history_filters(form: HistoryFilterForm) -> tuple[m.PlanItemKind | None, str | None]:
     """The kind and code asked for; an unknown kind shows every kind."""
-    kind = form.kind.data if form.kind.data in set(KIND_LABELS) else None
+    kind = form.kind.data if form.kind.data in set(m.PlanItemKind) else None
     if kind is None:
         form.kind.data = ""
     code = (form.item.data or "").strip()[:40] or None

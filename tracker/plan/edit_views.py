@@ -20,6 +20,7 @@ from tracker.forms import apply_errors
 from tracker.i18n import localized
 from tracker.permissions import ensure, plan_or_404, require
 from tracker.plan import editing, forms
+from tracker.plan.decision_views import plan_history
 from tracker.plan import models as m
 from tracker.plan.services import monitoring_body
 
@@ -31,6 +32,7 @@ FORMS = {
     K.objective: (forms.ObjectiveForm, forms.NewObjectiveForm),
 }
 KIND_SLUGS = {"indicators": K.indicator, "actions": K.action, "objectives": K.objective}
+ITEM_HISTORY = 50  # the latest changes on the edit page; the plan's history page has them all
 
 
 @dataclass
@@ -44,10 +46,12 @@ class Choices:
 
     @classmethod
     def load(cls, plan: m.Plan) -> Choices:
+        """Every institution of the country: an inactive one stays offered (marked) where an item names it, and the
+        service refuses to name it anew."""
         def rows(model):
             return list(db.session.scalars(sa.select(model).filter_by(plan_id=plan.id).order_by(model.position, model.code)))
 
-        institutions = db.session.scalars(sa.select(m.Institution).filter_by(country_id=plan.country_id, active=True)
+        institutions = db.session.scalars(sa.select(m.Institution).filter_by(country_id=plan.country_id)
                                           .order_by(m.Institution.code))
         return cls(rows(m.Pillar), rows(m.Objective), rows(m.Action), list(institutions))
 
@@ -78,7 +82,8 @@ def _offer(form, c: Choices, kind: K) -> None:
     form.objective.choices = _select(c.objectives, _("— none —"))
     if kind == K.indicator:
         form.action.choices = _select(c.actions, _("— none —"))
-    institutions = [SelectChoice(i.code, f"{i.code} — {localized(i, 'name')}") for i in c.institutions]
+    institutions = [SelectChoice(i.code, f"{i.code} — {localized(i, 'name')}{'' if i.active else ' (' + _('inactive') + ')'}")
+                    for i in c.institutions]
     form.lead.choices = form.support.choices = institutions
 
 
@@ -264,6 +269,11 @@ def retire(code: str, slug: str, item_code: str):
         form.revision.data = editing.revision(db.session, kind, row)
         return _page(plan, kind, form, row, status=400, retire_error=_("Say why the item is retired or brought back."))
     action = editing.restore if row.retired else editing.retire
+    if request.form.get("intent") != ("restore" if row.retired else "retire"):
+        # The page was out of date: someone else retired or restored the item meanwhile. Do not undo them.
+        flash(_("Someone else changed this item while you were looking at it: it is now %(state)s. Nothing was done.",
+                state=_("retired") if row.retired else _("in the plan")), "warning")
+        return redirect(url_for("plan_edit.edit", code=plan.code, slug=slug, item_code=row.code), code=303)
     try:
         action(db.session, plan, kind, row, editing.Editor(current_user.email, form.reason.data.strip(), m.ChangeChannel.web))
     except editing.EditRefused as exc:
@@ -288,7 +298,7 @@ def _slug(kind: K) -> str:
 
 def _page(plan: m.Plan, kind: K, form, row: Any = None, status: int = 200, **kw):
     approved = editing.approved_entries(db.session, row.id) if kind == K.indicator and row is not None else 0
-    history = editing.item_history(db.session, plan, kind, row.code, limit=50) if row is not None else []
+    history = plan_history(db.session, plan, kind, row.code, limit=ITEM_HISTORY) if row is not None else None
     page = render_template("plan/edit_item.html", plan=plan, kind=kind, slug=_slug(kind), form=form, row=row,
                            approved=approved, meaning_fields=editing.MEANING_FIELDS, history=history,
                            retire_form=forms.RetireForm(formdata=None), **kw)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from tracker.db import utcnow
 from tracker.plan import models as m
+from tracker.plan.schema import FIRST_YEAR, LAST_YEAR
 
 # What an approved value means: these may not change under it (statuses of past years would change silently).
 MEANING_FIELDS = ("measure", "counts_people", "direction", "cumulative", "baseline_value", "baseline_year")
@@ -31,7 +32,6 @@ KINDS: dict[m.PlanItemKind, type] = {
     m.PlanItemKind.action: m.Action,
     m.PlanItemKind.indicator: m.Indicator,
 }
-FIRST_YEAR, LAST_YEAR = 1990, 2100  # a target's or baseline's year outside these is a typing error
 
 
 @dataclass(frozen=True)
@@ -71,11 +71,6 @@ class EditRefused(Exception):
         """(field, message) pairs, as tracker.forms.apply_errors puts them on a form."""
         return [(p.field, str(p)) for p in self.problems]
 
-    def by_field(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for p in self.problems:
-            out.setdefault(p.field, []).append(str(p))
-        return out
 
 
 def refuse(field_name: str, message: Any) -> EditRefused:
@@ -83,7 +78,7 @@ def refuse(field_name: str, message: Any) -> EditRefused:
 
 
 @dataclass
-class Outcome:
+class ItemOutcome:
     """What a change did to one item: created, the fields changed, the target years changed."""
 
     kind: m.PlanItemKind
@@ -257,7 +252,11 @@ def add_item(session: Session, plan: m.Plan, kind: m.PlanItemKind, code: str, va
     _require_reason(editor)
     check_code_free(session, plan, kind, code)
     check_values(session, plan, kind, values)
-    row = KINDS[kind](plan_id=plan.id, code=code, **values)
+    model = KINDS[kind]
+    if "position" not in values:  # after the plan's items, not before its first
+        last = session.scalar(sa.select(sa.func.max(model.position)).filter_by(plan_id=plan.id))
+        values = {**values, "position": (last or 0) + 1}
+    row = model(plan_id=plan.id, code=code, **values)
     session.add(row)
     session.flush()
     _record(session, plan, kind, code, "created", None, code, editor)
@@ -272,8 +271,13 @@ def set_responsibility(session: Session, plan: m.Plan, kind: m.PlanItemKind, row
                     else (m.ActionInstitution, "action_id"))
     check_institutions(plan, [*lead, *support])
     existing = list(session.scalars(sa.select(model).filter_by(**{owner: row.id}).order_by(model.position)))
-    wanted = [(i, m.ResponsibilityRole.lead) for i in lead] + [(i, m.ResponsibilityRole.support) for i in support
-                                                             if i not in lead]
+    lead = list(dict.fromkeys(lead))  # a code given twice is one responsibility
+    wanted = [(i, m.ResponsibilityRole.lead) for i in lead] + [(i, m.ResponsibilityRole.support)
+                                                             for i in dict.fromkeys(support) if i not in lead]
+    named = {r.institution_id for r in existing}
+    inactive = [i.code for i, _ in wanted if not i.active and i.id not in named]
+    if inactive:
+        raise refuse("lead", _l("No longer active: %(codes)s. Choose active institutions.", codes=", ".join(inactive)))
     before = [(r.institution_id, r.role) for r in existing]
     # The same institutions in the same roles are no change, whatever their order (a form lists them by code).
     if set(before) == {(i.id, role) for i, role in wanted} and (verification is None or all(r.verification == verification for r in existing)):
@@ -397,6 +401,9 @@ def confirm(session: Session, plan: m.Plan, kind: m.PlanItemKind, row: Any, on: 
         raise refuse("", _l("Only items derived by the tracker team await confirmation."))
     if row.retired:
         raise refuse("", _l("A retired item cannot be confirmed."))
+    if row.confirmed_on is not None:  # a page out of date, or a second click: the first decision stands
+        raise refuse("", _l("It was already confirmed on %(date)s (%(ref)s).", date=row.confirmed_on.isoformat(),
+                            ref=row.confirmed_ref))
     _check_decision(plan, on, ref)
     _require_reason(editor)
     old = row.confirmed_on.isoformat() if row.confirmed_on else None
@@ -451,16 +458,7 @@ def restore(session: Session, plan: m.Plan, kind: m.PlanItemKind, row: Any, edit
 
 
 # ----------------------------------------------------------------------------------------------
-# Reading the history
-
-
-def item_history(session: Session, plan: m.Plan, kind: m.PlanItemKind | None = None, code: str | None = None,
-                 limit: int = 500) -> list[m.PlanChange]:
-    """The plan's changes (of one item when kind and code are given), newest first."""
-    query = sa.select(m.PlanChange).filter_by(plan_id=plan.id)
-    if kind is not None:
-        query = query.filter_by(item_kind=kind, item_code=code)
-    return list(session.scalars(query.order_by(m.PlanChange.changed_at.desc(), m.PlanChange.id.desc()).limit(limit)))
+# Reading what awaits a decision
 
 
 def awaiting_confirmation(session: Session, plan: m.Plan) -> dict[m.PlanItemKind, list[Any]]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField,
+from wtforms import (BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from tracker.forms import options
+from tracker.forms import FigureField, options
 from tracker.labels import choices
 from tracker.plan import models as m
 
@@ -53,8 +53,7 @@ class IndicatorForm(ChangeMixin, ResponsibilityMixin, FlaskForm):
     direction = SelectField(_l("Direction"), choices=options(choices(m.Direction)))
     cumulative = BooleanField(_l("Cumulative over the years"))
     frequency = SelectField(_l("Frequency"), choices=options(choices(m.Frequency)))
-    baseline_value = DecimalField(_l("Baseline value"), places=None,
-                                  validators=[Optional(), NumberRange(min=-MAX_FIGURE, max=MAX_FIGURE)])
+    baseline_value = FigureField(_l("Baseline value"), validators=[Optional(), NumberRange(min=-MAX_FIGURE, max=MAX_FIGURE)])
     baseline_year = IntegerField(_l("Baseline year"), validators=[Optional()])
     means_of_verification_es = TextAreaField(_l("Means of verification in Spanish"), validators=[Length(max=4000)])
     means_of_verification_en = TextAreaField(_l("Means of verification in English"), validators=[Length(max=4000)])
@@ -102,8 +101,8 @@ class RetireForm(FlaskForm):
     submit = SubmitField(_l("Retire"))
 
 
-def target_field(year: int) -> DecimalField:
-    return DecimalField(str(year), places=None, validators=[Optional(), NumberRange(min=0, max=MAX_FIGURE)])
+def target_field(year: int) -> FigureField:
+    return FigureField(str(year), validators=[Optional(), NumberRange(min=0, max=MAX_FIGURE)])
 
 
 def indicator_form(form_class: type[IndicatorForm], years: list[int], **kwargs) -> IndicatorForm:

@@ -51,8 +51,6 @@ TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_PENDING = 5  # uploads awaiting Apply per session
 STALE_SECONDS = 24 * 3600  # abandoned uploads are removed after a day
 MAX_ALIASES = 500  # a plan file shares a few sources by alias; thousands are an alias bomb
-KIND_LABELS = {m.PlanItemKind.objective: _l("Objective"), m.PlanItemKind.action: _l("Action"),
-               m.PlanItemKind.indicator: _l("Indicator")}
 
 
 class ImportForm(FlaskForm):
@@ -94,7 +92,7 @@ class FileRefused(Exception):
 
 
 @dataclass
-class Outcome:
+class ImportOutcome:
     """What an import did, or would do: a plan file's ImportResult, or the matrix's rows."""
 
     kind: str
@@ -176,11 +174,11 @@ def _parse_plan_file(upload: Upload) -> s.PlanFile:
 # -- importing ----------------------------------------------------------------------------------
 
 
-def _run(plan: m.Plan, upload: Upload, reason: str) -> Outcome:
+def _run(plan: m.Plan, upload: Upload, reason: str) -> ImportOutcome:
     """Import the upload into the plan through the editing service (flushes, does not commit)."""
     if upload.kind == PLAN_FILE:
-        return Outcome(PLAN_FILE, result=_import_plan_file(plan, upload, reason))
-    return Outcome(MATRIX, rows=_import_matrix(plan, upload, reason))
+        return ImportOutcome(PLAN_FILE, result=_import_plan_file(plan, upload, reason))
+    return ImportOutcome(MATRIX, rows=_import_matrix(plan, upload, reason))
 
 
 def _import_plan_file(plan: m.Plan, upload: Upload, reason: str) -> ImportResult:
@@ -210,7 +208,7 @@ def _import_matrix(plan: m.Plan, upload: Upload, reason: str) -> list[matrix.Row
     return matrix.apply_matrix(db.session, plan, sheet.rows, editor)
 
 
-def _preview(plan: m.Plan, upload: Upload, reason: str) -> Outcome:
+def _preview(plan: m.Plan, upload: Upload, reason: str) -> ImportOutcome:
     """The import exactly as Apply would run it, then undone: nothing is stored."""
     savepoint = db.session.begin_nested()
     try:
@@ -326,7 +324,7 @@ def upload(code: str):
         return _form_page(plan, form, 400, refusal=exc)
     token = _store(plan, received, reason) if outcome.changes_something else ""
     return render_template("plan/import_preview.html", plan=plan, upload=received, reason=reason, outcome=outcome,
-                           form=ApplyForm(token=token), token=token, field_title=field_title, kind_labels=KIND_LABELS,
+                           form=ApplyForm(token=token), token=token, field_title=field_title,
                            PLAN_FILE=PLAN_FILE)
 
 
@@ -359,7 +357,7 @@ def apply(code: str):
     return redirect(url_for("plan.show", code=plan.code))
 
 
-def _audit(plan: m.Plan, upload: Upload, outcome: Outcome) -> None:
+def _audit(plan: m.Plan, upload: Upload, outcome: ImportOutcome) -> None:
     if outcome.kind == PLAN_FILE:
         audit.record(db.session, "plan.imported", actor=current_user, target=plan, via="web", plan=plan.code,
                      file=upload.name, created=outcome.result.created, updated=outcome.result.updated,
@@ -371,7 +369,7 @@ def _audit(plan: m.Plan, upload: Upload, outcome: Outcome) -> None:
                      refused=counts[matrix.REFUSED])
 
 
-def _flash_summary(upload: Upload, outcome: Outcome) -> None:
+def _flash_summary(upload: Upload, outcome: ImportOutcome) -> None:
     counts = outcome.counts
     if outcome.kind == PLAN_FILE:
         flash(_("Plan file %(file)s imported. Items created: %(created)d; items changed: %(changed)d; other rows "

@@ -151,10 +151,10 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    outcomes: list[editing.Outcome] = field(default_factory=list)  # the objectives, actions and indicators it touched
+    outcomes: list[editing.ItemOutcome] = field(default_factory=list)  # the objectives, actions and indicators it touched
     revised_from: int | None = None  # the version a revision replaced (kept as a PlanVersion)
 
-    def note(self, outcome: editing.Outcome) -> None:
+    def note(self, outcome: editing.ItemOutcome) -> None:
         """Count an objective, action or indicator once, whatever of it changed."""
         if outcome.changed:
             self.outcomes.append(outcome)
@@ -170,10 +170,10 @@ class _Upserter:
         self.result = result
         self.editor = editor  # who the plan's history names, and why
 
-    def item(self, plan: m.Plan, kind: m.PlanItemKind, code: str, values: dict[str, Any]) -> tuple[Any, editing.Outcome]:
+    def item(self, plan: m.Plan, kind: m.PlanItemKind, code: str, values: dict[str, Any]) -> tuple[Any, editing.ItemOutcome]:
         """Create or change an objective, action or indicator through the editing service (its history and rules)."""
         row = editing.find_item(self.session, plan, kind, code)
-        outcome = editing.Outcome(kind, code)
+        outcome = editing.ItemOutcome(kind, code)
         try:
             if row is None:
                 row = editing.add_item(self.session, plan, kind, code, values, self.editor)
@@ -254,9 +254,10 @@ def _import_all(up: _Upserter, f: s.PlanFile, keep_country: bool) -> None:
     result = up.result
     country = _import_country(up, f.country)
     inst = _import_institutions(up, country, f.institutions)
-    if keep_country and (result.created or result.updated):
-        raise editing.refuse("", _l("The file changes the country's data or its institutions, which administrators "
-                                    "keep: ask an administrator to make those changes, or to import the file."))
+    if keep_country and (result.created or result.updated or _changes_admin_settings(up.session, inst, f.plan)):
+        raise editing.refuse("", _l("The file changes the country's data or its institutions, or the plan's monitoring "
+                                    "body or budget clause, which administrators keep: ask an administrator to make "
+                                    "those changes, or to import the file."))
     if result.revised_from is not None:
         _keep_version(up, up.session.scalars(sa.select(m.Plan).filter_by(code=f.plan.code)).one())
     plan = _import_plan_row(up, country, inst, f.plan)
@@ -277,6 +278,23 @@ def _import_all(up: _Upserter, f: s.PlanFile, keep_country: bool) -> None:
         "actions": len(f.plan.actions),
         "indicators": len(f.plan.indicators),
     }
+
+
+def _changes_admin_settings(session: Session, inst: dict[str, m.Institution], p: s.PlanIn) -> bool:
+    """Whether the file would change what an admin keeps for a stored plan (/admin/plans/<code>/profile): its
+    active monitoring body (whose members review and edit it) or its budget clause."""
+    plan = session.scalars(sa.select(m.Plan).filter_by(code=p.code)).one_or_none()
+    if plan is None:
+        return False
+    body = next((b for b in plan.bodies if b.active), None)
+    if p.monitoring_body is not None and (body is None or (body.code, body.name_es, body.name_en) != (
+            p.monitoring_body.code, p.monitoring_body.name.es, p.monitoring_body.name.en)):
+        return True
+    if p.budget is None:
+        return False
+    bound = set(session.scalars(sa.select(m.BudgetBinding.institution_id).filter_by(plan_id=plan.id)))
+    profile = plan.profile.budget_profile if plan.profile else None
+    return profile != p.budget.profile or bound != {inst[code].id for code in p.budget.binds}
 
 
 def _import_country(up: _Upserter, c: s.CountryIn) -> m.Country:
@@ -429,7 +447,7 @@ def _import_objectives(
     up: _Upserter, plan: m.Plan, pillars: dict[str, m.Pillar], items: list[s.ObjectiveIn], lang: m.Language
 ) -> dict[str, m.Objective]:
     rows: dict[str, m.Objective] = {}
-    outcomes: dict[str, editing.Outcome] = {}
+    outcomes: dict[str, editing.ItemOutcome] = {}
     for pos, x in enumerate(items):
         values = {
             "level": x.level,
@@ -476,7 +494,7 @@ def _import_actions(
     return rows
 
 
-def _responsibility(up: _Upserter, plan: m.Plan, kind: m.PlanItemKind, row: Any, outcome: editing.Outcome,
+def _responsibility(up: _Upserter, plan: m.Plan, kind: m.PlanItemKind, row: Any, outcome: editing.ItemOutcome,
                     r: s.Responsibility | None, inst: dict[str, m.Institution]) -> None:
     lead = [inst[code] for code in r.lead] if r else []
     support = [inst[code] for code in r.support] if r else []
@@ -556,10 +574,10 @@ def _retire_what_the_revision_left_out(up: _Upserter, plan: m.Plan, p: s.PlanIn)
         for row in up.session.scalars(sa.select(model).filter_by(plan_id=plan.id).order_by(model.position)):
             if row.code not in named[kind] and not row.retired:
                 editing.retire(up.session, plan, kind, row, editing.Editor(up.editor.by, why, up.editor.channel))
-                up.result.note(editing.Outcome(kind, row.code, fields=["retired"]))
+                up.result.note(editing.ItemOutcome(kind, row.code, fields=["retired"]))
             elif row.code in named[kind] and row.retired:
                 editing.restore(up.session, plan, kind, row, up.editor)
-                up.result.note(editing.Outcome(kind, row.code, fields=["restored"]))
+                up.result.note(editing.ItemOutcome(kind, row.code, fields=["restored"]))
 
 
 class PlanImportRefused(Exception):

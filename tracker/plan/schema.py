@@ -31,7 +31,8 @@ from tracker.plan.models import (
 
 FORMAT = "nap-tracker/plan@1"
 CodeStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
-Year = Annotated[int, Field(ge=1900, le=2200)]
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # a year outside these is a typing error (plan files, forms and the matrix alike)
+Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 
 class Strict(BaseModel):

@@ -22,7 +22,7 @@ from tracker.auth.models import User
 from tracker.db import utcnow
 from tracker.domain import DomainError, PermissionDenied, ValidationFailed, WorkflowError
 from tracker.plan.models import Action, ActionInstitution, Indicator, IndicatorInstitution, Institution, Measure, Plan
-from tracker.plan.services import plan_timezone  # noqa: F401 - progress reads dates in the plan's zone too
+from tracker.plan.services import plan_timezone
 from tracker.progress import workflow
 from tracker.status import deadline_end, people_numerator
 from tracker.progress.models import (
@@ -264,21 +264,22 @@ def assigned_items(session: Session, plan_id: int, institution_id: int,
 
 
 def worklist(session: Session, cycle: ReportingCycle, institution_id: int) -> list[WorkItem]:
-    """Everything the institution reports on in this cycle (items retired by then left out), with the state
-    of each entry (3 queries)."""
-    indicators, actions = assigned_items(session, cycle.plan_id, institution_id, cycle.year)
+    """Everything the institution reports on in this cycle, with the state of each entry (3 queries). Items
+    retired by then are left out, unless an entry was started for them before: it stays reachable."""
+    indicators, actions = assigned_items(session, cycle.plan_id, institution_id)
     entries = session.scalars(sa.select(Entry).filter_by(cycle_id=cycle.id, institution_id=institution_id)).all()
     by_indicator = {e.indicator_id: e for e in entries if e.kind == EntryKind.indicator}
     by_action = {e.action_id: e for e in entries if e.kind == EntryKind.action}
-    return [WorkItem(EntryKind.indicator, i, by_indicator.get(i.id)) for i in indicators] + [
-        WorkItem(EntryKind.action, a, by_action.get(a.id)) for a in actions
+    return [WorkItem(EntryKind.indicator, i, by_indicator.get(i.id)) for i in indicators
+            if i.in_force(cycle.year) or i.id in by_indicator] + [
+        WorkItem(EntryKind.action, a, by_action.get(a.id)) for a in actions if a.in_force(cycle.year) or a.id in by_action
     ]
 
 
 def retired_item_message(item: Indicator | Action) -> str:
     """Why no new entry can be started for a retired item, in the current language."""
     return str(_l("%(code)s was retired from the plan on %(date)s: from %(year)s on it is no longer reported.",
-                  code=item.code, date=format_date(item.retired_at.date()), year=item.retired_at.year))
+                  code=item.code, date=format_date(item.retired_at), year=item.retired_at.year))
 
 
 def require_in_force(cycle: ReportingCycle, item: Indicator | Action) -> None:
