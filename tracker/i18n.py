@@ -125,7 +125,7 @@ def init_app(app: Flask) -> None:
     from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent
 
     from tracker.forms import field_label
-    from tracker.labels import entry_field, event_label, label, plan_field_label
+    from tracker.labels import entry_field, event_label, label, plan_field_label, quality_flag
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals.update(
@@ -136,6 +136,7 @@ def init_app(app: Flask) -> None:
         event_label=event_label,
         field_label=field_label,
         plan_field_label=plan_field_label,
+        quality_flag=quality_flag,
         format_currency=format_currency,
         format_date=format_date,
         format_datetime=format_datetime,

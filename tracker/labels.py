@@ -242,3 +242,24 @@ PLAN_FIELD_LABELS = {
 def plan_field_label(name: str) -> str:
     """A changed plan field's name in the reader's language (as stored when the tracker does not know it)."""
     return str(PLAN_FIELD_LABELS.get(name, name))
+
+
+def quality_flag(flag) -> str:
+    """A data-quality flag (tracker.quality) as the reviewer reads it."""
+    from flask_babel import format_decimal, format_percent
+
+    from tracker.quality import Check
+
+    change = format_percent(flag.change, "+#,##0%;-#,##0%") if flag.change is not None else ""
+    before = format_decimal(flag.previous) if flag.previous is not None else "—"
+    now = format_decimal(flag.current) if flag.current is not None else "—"
+    messages = {
+        Check.value_jump: _l("The figure changed by %(change)s from the previous approved year (%(before)s → %(now)s).",
+                             change=change, before=before, now=now),
+        Check.denominator_jump: _l("The denominator changed by %(change)s from the previous approved year "
+                                   "(%(before)s → %(now)s).", change=change, before=before, now=now),
+        Check.numerator_above_denominator: _l("The numerator (%(now)s) is above the denominator (%(before)s).",
+                                              before=before, now=now),
+        Check.no_evidence: _l("No evidence file, though the indicator names a means of verification."),
+    }
+    return str(messages[flag.check])

@@ -297,10 +297,22 @@ def test_the_committee_alone_makes_the_plan_measurable(app, make_user, new_page,
 
 
 @pytest.mark.parametrize("locale", ["es-PE", "en-GB"])
-def test_the_committees_menu_fits_a_1280_pixel_window(app, make_user, new_page, peru, locale):
-    """The committee has the longest menu (review queue, plan management with its count): on one line, no
-    sideways scrolling."""
-    _, email = make_user(Role.committee)
+def test_the_committees_menu_fits_a_1280_pixel_window(app, make_user, new_page, open_cycle, locale):
+    """The committee has the longest menu (review queue and notifications with their counts, plan management with
+    its count): on one line, no sideways scrolling."""
+    from tracker.auth.models import User
+    from tracker.plan.models import Indicator, Institution
+    from tracker.progress import services
+
+    _, email = make_user(Role.committee, name="María Fernanda Quispe Huamán")
+    _, navy = make_user(Role.reporter, institution="MGP")
+    with app.test_request_context():
+        cycle = db.session.scalars(sa.select(ReportingCycle)).one()
+        services.save_entry(db.session, db.session.scalars(sa.select(User).filter_by(email=navy)).one(), cycle,
+                            db.session.scalars(sa.select(Institution).filter_by(code="MGP")).one(),
+                            db.session.scalars(sa.select(Indicator).filter_by(code="IND-PAR-2")).one(),
+                            services.IndicatorInput(women=3, men=9), submit=True)
+        db.session.commit()
     page = new_page(locale=locale)
     login(page, email)
     page.goto("/plans/PE-2021")

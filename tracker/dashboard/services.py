@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker import status as st
 from tracker.dashboard.reference import STRATEGY_YEARS, parity_targets
+from tracker.progress.context import entry_value, indicator_spec
 from tracker.plan import models as pm
 from tracker.progress.models import ActionStatus, Entry, EntryKind, EntryState, ReportingCycle
 from tracker.progress.services import deadline_exceptions, deadline_moment, institution_deadline
@@ -138,25 +139,11 @@ def load_entries(session: Session, plan: pm.Plan) -> EntryRows:
 # -- computing ------------------------------------------------------------------------------------
 
 
-def spec(indicator: pm.Indicator) -> st.IndicatorSpec:
-    return st.IndicatorSpec(
-        id=indicator.id,
-        measure=indicator.measure.value,
-        direction=indicator.direction.value,
-        cumulative=indicator.cumulative,
-        counts_people=indicator.counts_people,
-        baseline=indicator.baseline_value,
-        tags=tuple(indicator.tags.split()),
-    )
-
-
 def values_by_indicator(approved: list[tuple[Entry, int]]) -> dict[int, list[st.Value]]:
     out: dict[int, list[st.Value]] = defaultdict(list)
     for e, year in approved:
         if e.kind == EntryKind.indicator:
-            out[e.indicator_id].append(
-                st.Value(e.indicator_id, year, e.value, e.women, e.men, e.numerator, e.denominator, e.value_bool, e.value_text)
-            )
+            out[e.indicator_id].append(entry_value(e, year))
     return out
 
 
@@ -237,7 +224,7 @@ class Dashboard:
 
 
 def _year_results(rows: PlanRows, values: dict[int, list[st.Value]], indicators: list[pm.Indicator], year: int) -> dict[int, st.IndicatorResult]:
-    return {i.id: st.indicator_performance(spec(i), rows.targets.get(i.id, {}), values.get(i.id, []), year) for i in indicators}
+    return {i.id: st.indicator_performance(indicator_spec(i), rows.targets.get(i.id, {}), values.get(i.id, []), year) for i in indicators}
 
 
 def _action_statuses(reports: dict[int, list[st.ActionReport]], actions: list[pm.Action], year: int) -> dict[int, str | None]:
@@ -350,7 +337,7 @@ def _action_narratives(rows: PlanRows, counted: list[tuple[Entry, int]], year: i
 
 def _histories(rows: PlanRows, values, indicators, years: list[int]) -> dict[int, list[tuple[int, st.IndicatorResult]]]:
     return {
-        i.id: [(y, st.indicator_performance(spec(i), rows.targets.get(i.id, {}), values.get(i.id, []), y)) for y in years]
+        i.id: [(y, st.indicator_performance(indicator_spec(i), rows.targets.get(i.id, {}), values.get(i.id, []), y)) for y in years]
         for i in indicators
     }
 
@@ -439,4 +426,4 @@ def indicator_history(session: Session, plan: pm.Plan, indicator: pm.Indicator) 
     rows = load_plan_rows(session, plan)
     values = values_by_indicator(load_entries(session, plan).counted())
     years = sorted(y for y in {c.year for c in rows.cycles} | set(rows.targets.get(indicator.id, {})) if indicator.in_force(y))
-    return [(y, st.indicator_performance(spec(indicator), rows.targets.get(indicator.id, {}), values.get(indicator.id, []), y)) for y in years]
+    return [(y, st.indicator_performance(indicator_spec(indicator), rows.targets.get(indicator.id, {}), values.get(indicator.id, []), y)) for y in years]

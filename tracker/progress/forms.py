@@ -98,7 +98,9 @@ class ReviewFilterForm(FlaskForm):
 
 
 class BulkReviewForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=options([("approve", _l("Approve")), ("return", _l("Return with a note"))]))
+    # Nothing chosen beforehand: a bulk decision is always a deliberate choice.
+    decision = SelectField(_l("Decision"), choices=options([("", _l("— choose —")), ("approve", _l("Approve")),
+                                                            ("return", _l("Return with a note"))]))
     note = TextAreaField(_l("Note (required to return)"), validators=[Length(max=5000)])
     scope = RadioField(_l("Apply to"), default="selected", choices=options([
         ("selected", _l("The entries I selected on this page")),

@@ -18,6 +18,7 @@ from tracker.permissions import cycle_or_404, ensure, plan_or_404, require
 from tracker.plan import services as plan_services
 from tracker.plan.models import Action, Indicator, Plan
 from tracker.budget import services as budget_services
+from tracker.progress.context import review_context
 from tracker.progress import entry_forms, notifications, queries, services, uploads
 from tracker.progress.forms import (
     ActionEntryForm,
@@ -197,7 +198,7 @@ def show_entry(entry_id: int):
     if not permissions.can_see_drafts_of(current_user, entry.institution_id, entry.cycle.plan_id):
         history = [v for v in history if v.event == "approve"]  # others see approved versions only
     return render_template(
-        "progress/entry.html", entry=entry, history=history,
+        "progress/entry.html", entry=entry, history=history, context=review_context(db.session, entry),
         note_form=NoteForm(), reason_form=ReasonForm(), action_form=EmptyForm(),
     )
 

@@ -1,0 +1,115 @@
+"""The entry page shows what a reviewer needs to judge an indicator entry (issue 16): the year's target and the
+baseline, the institution's earlier approved years with their change, the other institutions' approved reports
+for the year, the national figure, achievement and status with this entry counted, the women's share, and the
+data-quality flags. The decision is one block: approve, or return with a note, side by side."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import Client, count_queries
+from tracker.auth.models import Role, User
+from tracker.db import db
+from tracker.demo import seed_peru_demo
+from tracker.plan import editing
+from tracker.plan import models as pm
+from tracker.progress import services
+from tracker.progress.models import Entry, ReportingCycle
+
+YEAR = date.today().year
+EN = {"Accept-Language": "en"}
+
+
+def _text(response) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+
+
+def _save(session, email: str, code: str, institution_code: str, women: int, men: int, approve_by: str | None = None) -> Entry:
+    plan = session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+    cycle = session.scalars(sa.select(ReportingCycle).filter_by(plan_id=plan.id, year=YEAR)).one()
+    user = session.scalars(sa.select(User).filter_by(email=email)).one()
+    institution = session.scalars(sa.select(pm.Institution).filter_by(code=institution_code)).one()
+    indicator = editing.find_item(session, plan, pm.PlanItemKind.indicator, code)
+    entry = services.save_entry(session, user, cycle, institution, indicator,
+                                services.IndicatorInput(women=women, men=men, narrative="Cursos"), submit=True)
+    if approve_by:
+        services.approve_entry(session, session.scalars(sa.select(User).filter_by(email=approve_by)).one(), entry)
+    return entry
+
+
+@pytest.fixture
+def world(app, make_user, peru):
+    """Navy's approved IND-PAR-1 of 2022-2024 (60, 70, 80), a 2026 target of 200, the Army's approved 20 for the
+    year, and the Navy's submitted 140 (+75 % on 2024, no evidence file)."""
+    _, navy = make_user(Role.reporter, institution="MGP")
+    _, army = make_user(Role.reporter, email="ejercito@example.org", institution="EP")
+    _, committee = make_user(Role.committee)
+    with app.test_request_context():
+        seed_peru_demo(db.session)
+        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+        indicator = editing.find_item(db.session, plan, pm.PlanItemKind.indicator, "IND-PAR-1")
+        editing.set_targets(db.session, indicator, {YEAR: Decimal(200)},
+                            editing.Editor(committee, "Acta 1", pm.ChangeChannel.web))
+        _save(db.session, army, "IND-PAR-1", "EP", 5, 15, approve_by=committee)
+        entry = _save(db.session, navy, "IND-PAR-1", "MGP", 40, 100)
+        db.session.commit()
+        return {"entry": entry.id, "committee": committee, "navy": navy}
+
+
+def test_the_review_page_shows_what_to_judge_the_entry_by(app, world):
+    committee = Client(app.test_client())
+    committee.login(world["committee"])
+    page = _text(committee.get(f"/entries/{world['entry']}", headers=EN))
+    assert f"Target {YEAR} 200" in page
+    assert "No baseline recorded" in page
+    for year, figure, change in ((2022, "60", "—"), (2023, "70", "17%"), (2024, "80", "14%")):
+        assert f"{year} {figure} {change}" in page
+    assert "EP 20" in page  # the Army's approved report of the year
+    assert "National figure with this entry 160 · achievement 80% · On track · women 28%" in page
+    assert "The figure changed by +75% from the previous approved year (80 → 140)." in page
+    assert "No evidence file, though the indicator names a means of verification." in page
+
+
+def test_approve_and_return_are_one_decision_block(app, world):
+    committee = Client(app.test_client())
+    committee.login(world["committee"])
+    raw = committee.get(f"/entries/{world['entry']}", headers=EN).get_data(as_text=True)
+    block = raw[raw.index('class="row g-3 decision"'):]
+    assert block.index("/approve") < block.index("/return") < block.index("Return with this note")
+
+
+def test_a_returned_entry_leaves_no_empty_heading_for_its_reporter(app, world):
+    with app.test_request_context():
+        entry = db.session.get(Entry, world["entry"])
+        committee = db.session.scalars(sa.select(User).filter_by(email=world["committee"])).one()
+        services.return_entry(db.session, committee, entry, "Adjunte las actas")
+        db.session.commit()
+    viewer = Client(app.test_client())
+    viewer.login(world["committee"])
+    page = viewer.get(f"/entries/{world['entry']}", headers=EN).get_data(as_text=True)
+    assert 'id="h-actions"' not in page  # nothing the committee can do on a returned entry
+
+
+def test_actions_and_budget_items_have_no_indicator_context(app, world):
+    from tracker.progress.context import review_context
+
+    with app.test_request_context():
+        entry = db.session.scalars(sa.select(Entry).where(Entry.action_id.is_not(None))).first()
+        assert review_context(db.session, entry) is None
+
+
+def test_the_context_costs_the_same_queries_whatever_the_years(app, world):
+    from tracker.progress.context import review_context
+
+    with app.test_request_context():
+        entry = db.session.get(Entry, world["entry"])
+        entry.indicator, entry.cycle, entry.evidence  # loaded before counting
+        with count_queries(db.engine) as statements:
+            review_context(db.session, entry)
+    assert len(statements) == 2
