@@ -113,3 +113,55 @@ def test_the_context_costs_the_same_queries_whatever_the_years(app, world):
         with count_queries(db.engine) as statements:
             review_context(db.session, entry)
     assert len(statements) == 2
+
+
+def test_the_review_queue_lists_each_entrys_flags(app, world):
+    committee = Client(app.test_client())
+    committee.login(world["committee"])
+    raw = committee.get("/review", headers=EN).get_data(as_text=True)
+    row = raw[raw.index(f'/entries/{world["entry"]}"'):]
+    row = row[:row.index("</tr>")]
+    assert 'data-check="value_jump"' in row and 'data-check="no_evidence"' in row
+    assert "The figure changed by +75% from the previous approved year (80 → 140)." in html.unescape(row)
+
+
+def test_the_queues_flags_cost_the_same_queries_whatever_the_entries(app, world, make_user):
+    committee = Client(app.test_client())
+    committee.login(world["committee"])
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as few:
+        committee.get("/review")
+    _, air = make_user(Role.reporter, email="fap@example.org", institution="FAP")
+    with app.test_request_context():
+        _save(db.session, air, "IND-PAR-2", "FAP", 2, 3)
+        _save(db.session, world["navy"], "IND-PAR-2", "MGP", 20, 60)
+        db.session.commit()
+    with count_queries(engine) as many:
+        committee.get("/review")
+    assert len(many) == len(few)
+
+
+def test_the_queue_filters_the_entries_worth_a_second_look(app, world, make_user, monkeypatch, tmp_path):
+    """The Air Force's first report, with its evidence file, raises no flag; the Navy's +75 % does."""
+    from tracker.progress import uploads
+
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", tmp_path)
+    _, air = make_user(Role.reporter, email="fap@example.org", institution="FAP")
+    with app.test_request_context():
+        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+        cycle = db.session.scalars(sa.select(ReportingCycle).filter_by(plan_id=plan.id, year=YEAR)).one()
+        user = db.session.scalars(sa.select(User).filter_by(email=air)).one()
+        indicator = editing.find_item(db.session, plan, pm.PlanItemKind.indicator, "IND-PAR-2")
+        calm = services.save_entry(db.session, user, cycle, user.institution, indicator,
+                                   services.IndicatorInput(women=2, men=3, narrative="Curso"))
+        uploads.store_evidence(db.session, user, calm, [(b"%PDF-1.4\n%%EOF\n", "application/pdf", "acta.pdf")])
+        services.submit_entry(db.session, user, calm)
+        db.session.commit()
+        calm = calm.id
+    committee = Client(app.test_client())
+    committee.login(world["committee"])
+    everything = committee.get("/review?state=submitted").get_data(as_text=True)
+    flagged = committee.get("/review?state=submitted&flagged=y").get_data(as_text=True)
+    assert f'/entries/{world["entry"]}"' in everything and f'/entries/{calm}"' in everything
+    assert f'/entries/{world["entry"]}"' in flagged and f'/entries/{calm}"' not in flagged

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from tracker import quality
 from tracker import status as st
 from tracker.plan.models import Indicator, IndicatorTarget, Institution
-from tracker.progress.models import Entry, EntryKind, EntryState, ReportingCycle
+from tracker.progress.models import Entry, EntryKind, EntryState, Evidence, ReportingCycle
 
 
 def indicator_spec(indicator: Indicator) -> st.IndicatorSpec:
@@ -102,3 +102,30 @@ def _earlier(spec: st.IndicatorSpec, own: list[tuple[int, st.Value]]) -> list[Ea
         out.append(EarlierYear(year, figure, quality.relative_change(before, figure)))
         before = figure
     return out
+
+
+def queue_flags(session: Session, entries: list[Entry]) -> dict[int, list[quality.Flag]]:
+    """The data-quality flags of a review-queue page's indicator entries, each against its institution's previous
+    approved year (two queries for the page, whatever its entries)."""
+    reports = [e for e in entries if e.kind == EntryKind.indicator]
+    if not reports:
+        return {}
+    pairs = {(e.indicator_id, e.institution_id) for e in reports}
+    approved = session.execute(
+        sa.select(Entry, ReportingCycle.year).join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
+        .where(Entry.state == EntryState.approved, Entry.indicator_id.in_({i for i, _ in pairs}),
+               Entry.institution_id.in_({i for _, i in pairs}))
+        .order_by(ReportingCycle.year)
+    ).all()
+    files = dict(session.execute(sa.select(Evidence.entry_id, sa.func.count()).where(Evidence.entry_id.in_([e.id for e in reports]))
+                                 .group_by(Evidence.entry_id)).all())
+    return {e.id: _entry_flags(e, approved, files.get(e.id, 0)) for e in reports}
+
+
+def _entry_flags(entry: Entry, approved: list[tuple[Entry, int]], files: int) -> list[quality.Flag]:
+    year, indicator = entry.cycle.year, entry.indicator
+    earlier = [entry_value(a, y) for a, y in approved if (a.indicator_id, a.institution_id) == (entry.indicator_id, entry.institution_id)
+               and y < year and a.id != entry.id]
+    names_verification = bool(indicator.means_of_verification_es or indicator.means_of_verification_en)
+    return quality.flags(indicator_spec(indicator), entry_value(entry, year), earlier[-1] if earlier else None, files,
+                         names_verification)

@@ -5,6 +5,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     HiddenField,
@@ -93,8 +94,11 @@ class ReviewFilterForm(FlaskForm):
     institution = SelectField(_l("Institution"), choices=[], validate_choice=False)
     pillar = SelectField(_l("Pillar"), choices=[], validate_choice=False)
     state = SelectField(_l("State"), choices=options([("", _l("All")), *choices(EntryState)]), validate_choice=False)
+    flagged = BooleanField(_l("Only entries worth a second look"))
     # The plans the reviewer may see (set with the choices); the queue never reaches beyond them.
     plan_ids: frozenset[int] = frozenset()
+    # With "flagged": the matching entries that have data-quality flags (queries.apply_flag_filter).
+    flagged_ids: frozenset[int] | None = None
 
 
 class BulkReviewForm(FlaskForm):

@@ -23,7 +23,7 @@ from tracker.plan.models import (
     Plan,
 )
 from tracker.plan.services import objective_pillars
-from tracker.progress.models import CycleState, Entry, EntryState, ReportingCycle
+from tracker.progress.models import CycleState, Entry, EntryKind, EntryState, ReportingCycle
 
 
 def latest_cycle(session: Session, institution_id: int | None = None) -> ReportingCycle | None:
@@ -124,6 +124,8 @@ def _review_filtered(form) -> sa.Select:
         query = query.where(Institution.code == form.institution.data)
     if form.state.data in {s.value for s in EntryState}:
         query = query.where(Entry.state == EntryState(form.state.data))
+    if form.flagged_ids is not None:
+        query = query.where(Entry.id.in_(form.flagged_ids))
     if form.pillar.data:
         pillars = sa.select(Pillar.id).where(Pillar.code == form.pillar.data, Pillar.plan_id.in_(form.plan_ids))
         # An indicator naming neither pillar nor action belongs to its objective's pillar (or an ancestor's).
@@ -141,6 +143,19 @@ def _review_filtered(form) -> sa.Select:
             )
         )
     return query
+
+
+def apply_flag_filter(session: Session, form) -> None:
+    """With "only entries worth a second look" ticked, narrow the filters to the matching entries that have
+    data-quality flags (three queries: the matching indicator entries, their institutions' approved years,
+    their evidence counts)."""
+    from tracker.progress.context import queue_flags
+
+    if not form.flagged.data:
+        return
+    matching = session.scalars(_review_filtered(form).where(Entry.kind == EntryKind.indicator)
+                               .options(joinedload(Entry.cycle), joinedload(Entry.indicator))).unique().all()
+    form.flagged_ids = frozenset(entry_id for entry_id, found in queue_flags(session, list(matching)).items() if found)
 
 
 def review_page(session: Session, form, page: int = 1, per_page: int = REVIEW_PAGE_SIZE) -> ReviewPage:

@@ -18,7 +18,7 @@ from tracker.permissions import cycle_or_404, ensure, plan_or_404, require
 from tracker.plan import services as plan_services
 from tracker.plan.models import Action, Indicator, Plan
 from tracker.budget import services as budget_services
-from tracker.progress.context import review_context
+from tracker.progress.context import queue_flags, review_context
 from tracker.progress import entry_forms, notifications, queries, services, uploads
 from tracker.progress.forms import (
     ActionEntryForm,
@@ -296,6 +296,7 @@ def remove_evidence(entry_id: int, evidence_id: int):
 def review_queue():
     filters = _review_filters()
     queries.fill_review_choices(db.session, filters, current_user.reviewed_plan_ids)
+    queries.apply_flag_filter(db.session, filters)
     bulk = BulkReviewForm()
     if bulk.validate_on_submit():
         try:
@@ -314,6 +315,7 @@ def review_queue():
     matching = queries.decidable(db.session, filters)
     bulk.matching.data = matching.fingerprint
     return render_template("progress/review.html", filters=filters, bulk=bulk, queue=queue, entries=queue.entries,
+                           flags=queue_flags(db.session, queue.entries),
                            matching_count=len(matching.versions),
                            page_url=lambda n: url_for("progress.review_queue", **{**request.args.to_dict(), "page": n}))
 
