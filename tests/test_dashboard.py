@@ -112,6 +112,8 @@ def test_charts_are_accessible_svg(app, committee):
 def test_reporter_home(app, navy):
     page = navy.get("/", follow_redirects=True).get_data(as_text=True)
     assert "Marina de Guerra del Perú" in page and "IND-PAR-2" in page
+    # What is due links to its form (issue 16).
+    assert f'href="/plans/PE-2021/report/{YEAR}/indicators/IND-PAR-2"' in page
 
 
 def test_status_rules_page_in_both_languages(committee):

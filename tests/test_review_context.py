@@ -165,3 +165,42 @@ def test_the_queue_filters_the_entries_worth_a_second_look(app, world, make_user
     flagged = committee.get("/review?state=submitted&flagged=y").get_data(as_text=True)
     assert f'/entries/{world["entry"]}"' in everything and f'/entries/{calm}"' in everything
     assert f'/entries/{world["entry"]}"' in flagged and f'/entries/{calm}"' not in flagged
+
+
+# -- reporters: submit every complete draft at once ----------------------------------------------------------
+
+
+def test_submit_all_sends_the_complete_drafts_and_says_why_the_others_stay(app, world):
+    from tracker.progress.models import EntryState
+
+    with app.test_request_context():
+        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+        cycle = db.session.scalars(sa.select(ReportingCycle).filter_by(plan_id=plan.id, year=YEAR)).one()
+        navy = db.session.scalars(sa.select(User).filter_by(email=world["navy"])).one()
+        complete = services.save_entry(db.session, navy, cycle, navy.institution,
+                                       editing.find_item(db.session, plan, pm.PlanItemKind.indicator, "IND-PAR-2"),
+                                       services.IndicatorInput(women=4, men=9))
+        half = services.save_entry(db.session, navy, cycle, navy.institution,
+                                   editing.find_item(db.session, plan, pm.PlanItemKind.action, "PAR-1"),
+                                   services.ActionInput(action_status=None, done="A medio camino"))
+        db.session.commit()
+        complete, half = complete.id, half.id
+    reporter = Client(app.test_client())
+    reporter.login(world["navy"])
+    worklist = f"/plans/PE-2021/report/{YEAR}"
+    assert "/submit-all" in reporter.get(worklist).get_data(as_text=True)
+    response = reporter.post_form(f"{worklist}/submit-all", token_from=worklist, headers=EN)
+    assert response.status_code == 302
+    page = _text(reporter.get(worklist, headers=EN))
+    assert "1 entry submitted." in page and "Not submitted, incomplete: PAR-1:" in page
+    with app.app_context():
+        assert db.session.get(Entry, complete).state == EntryState.submitted
+        assert db.session.get(Entry, half).state == EntryState.draft
+
+
+def test_submit_all_with_nothing_to_submit_says_so(app, world):
+    reporter = Client(app.test_client())
+    reporter.login(world["navy"])
+    worklist = f"/plans/PE-2021/report/{YEAR}"
+    reporter.post_form(f"{worklist}/submit-all", token_from=worklist, headers=EN)
+    assert "No draft to submit." in _text(reporter.get(worklist, headers=EN))

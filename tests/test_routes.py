@@ -156,6 +156,8 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     # refused with a message).
     "progress.extend_deadline": {"POST": of_perus_plan(only(Role.committee))},
     "progress.remove_deadline_exception": {"POST": of_perus_plan(only(Role.committee))},
+    # Submit every complete draft of one's own institution (none here: a message, and back to the worklist).
+    "progress.submit_all": {"POST": of_perus_plan(only(Role.reporter))},
     "progress.notifications_page": {"GET": logged_in()},
     "progress.mark_notifications_read": {"POST": logged_in()},
     "progress.bulk_template": {"GET": of_perus_plan(only(Role.reporter))},

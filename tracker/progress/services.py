@@ -723,6 +723,32 @@ def submit_entry(session: Session, user, entry: Entry, seen: int | None = None) 
     return apply_transition(session, user, entry, "submit", seen=seen)
 
 
+@dataclass
+class SubmittedAll:
+    """What "submit all my complete drafts" did: the entries sent, and those left as they were, each with why."""
+
+    submitted: list[Entry] = field(default_factory=list)
+    incomplete: list[tuple[Entry, list[str]]] = field(default_factory=list)
+
+
+def submit_complete_drafts(session: Session, user, cycle: ReportingCycle, institution_id: int) -> SubmittedAll:
+    """Send every draft or returned entry of the institution in the cycle that is complete; each incomplete one
+    stays as it is (its own savepoint), listed with what it lacks."""
+    require_open(cycle)
+    pending = session.scalars(sa.select(Entry).filter_by(cycle_id=cycle.id, institution_id=institution_id)
+                              .where(Entry.state.in_([EntryState.draft, EntryState.returned])).order_by(Entry.id)).all()
+    done = SubmittedAll()
+    for entry in pending:
+        try:
+            with session.begin_nested():
+                submit_entry(session, user, entry)
+        except ValidationFailed as exc:
+            done.incomplete.append((entry, [message for _, message in exc.errors]))
+        else:
+            done.submitted.append(entry)
+    return done
+
+
 def withdraw_entry(session: Session, user, entry: Entry, seen: int | None = None) -> Entry:
     """Take a submission back to draft before the committee reviews it."""
     require_open(entry.cycle)

@@ -103,6 +103,40 @@ def worklist(code: str, year: int):
     )
 
 
+@bp.post("/plans/<code>/report/<int:year>/submit-all")
+@require(permissions.can_report)
+def submit_all(code: str, year: int):
+    """Submit every complete draft of the reporter's institution; say which are not and why."""
+    plan = plan_or_404(code)
+    ensure(permissions.can_report, plan)
+    cycle = cycle_or_404(plan, year)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        done = services.submit_complete_drafts(db.session, current_user, cycle, current_user.institution_id)
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("progress.worklist", code=plan.code, year=year))
+    db.session.commit()
+    _flash_submitted_all(done)
+    return redirect(url_for("progress.worklist", code=plan.code, year=year))
+
+
+def _flash_submitted_all(done: services.SubmittedAll) -> None:
+    if done.submitted:
+        flash(ngettext("%(num)d entry submitted.", "%(num)d entries submitted.", len(done.submitted)), "success")
+    if done.incomplete:
+        lines = "; ".join(f"{_entry_code(e)}: {' '.join(reasons)}" for e, reasons in done.incomplete)
+        flash(_("Not submitted, incomplete: %(items)s", items=lines), "warning")
+    if not done.submitted and not done.incomplete:
+        flash(_("No draft to submit."), "info")
+
+
+def _entry_code(entry: Entry) -> str:
+    return entry.item.code if entry.item is not None else _("Budget item")
+
+
 # -- entry forms --------------------------------------------------------------------------------
 
 
