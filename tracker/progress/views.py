@@ -82,12 +82,17 @@ def my_work():
     return redirect(url_for("progress.worklist", code=cycle.plan.code, year=cycle.year))
 
 
+def _plan_cycle(code: str, year: int, predicate):
+    """The plan (404 if unreadable, 403 unless `predicate` holds for it) and its cycle of the year (404)."""
+    plan = plan_or_404(code)
+    ensure(predicate, plan)
+    return plan, cycle_or_404(plan, year)
+
+
 @bp.get("/plans/<code>/report/<int:year>")
 @require(permissions.can_report_or_review)
 def worklist(code: str, year: int):
-    plan = plan_or_404(code)
-    ensure(permissions.can_report_or_review, plan)
-    cycle = cycle_or_404(plan, year)
+    plan, cycle = _plan_cycle(code, year, permissions.can_report_or_review)
     institution = queries.worklist_institution(db.session, current_user, plan, request.args.get("institution"))
     if institution is None:
         abort(404)
@@ -107,9 +112,7 @@ def worklist(code: str, year: int):
 @require(permissions.can_report)
 def submit_all(code: str, year: int):
     """Submit every complete draft of the reporter's institution; say which are not and why."""
-    plan = plan_or_404(code)
-    ensure(permissions.can_report, plan)
-    cycle = cycle_or_404(plan, year)
+    plan, cycle = _plan_cycle(code, year, permissions.can_report)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -209,17 +212,15 @@ def _entry_page(plan: Plan, cycle: ReportingCycle, item, kind: EntryKind):
 @bp.route("/plans/<code>/report/<int:year>/indicators/<item_code>", methods=["GET", "POST"])
 @require(permissions.can_report)
 def indicator_entry(code: str, year: int, item_code: str):
-    plan = plan_or_404(code)
-    ensure(permissions.can_report, plan)
-    return _entry_page(plan, cycle_or_404(plan, year), _assigned_item_or_404(plan, EntryKind.indicator, item_code), EntryKind.indicator)
+    plan, cycle = _plan_cycle(code, year, permissions.can_report)
+    return _entry_page(plan, cycle, _assigned_item_or_404(plan, EntryKind.indicator, item_code), EntryKind.indicator)
 
 
 @bp.route("/plans/<code>/report/<int:year>/actions/<item_code>", methods=["GET", "POST"])
 @require(permissions.can_report)
 def action_entry(code: str, year: int, item_code: str):
-    plan = plan_or_404(code)
-    ensure(permissions.can_report, plan)
-    return _entry_page(plan, cycle_or_404(plan, year), _assigned_item_or_404(plan, EntryKind.action, item_code), EntryKind.action)
+    plan, cycle = _plan_cycle(code, year, permissions.can_report)
+    return _entry_page(plan, cycle, _assigned_item_or_404(plan, EntryKind.action, item_code), EntryKind.action)
 
 
 # -- entry detail and workflow ------------------------------------------------------------------
