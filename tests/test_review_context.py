@@ -204,3 +204,34 @@ def test_submit_all_with_nothing_to_submit_says_so(app, world):
     worklist = f"/plans/PE-2021/report/{YEAR}"
     reporter.post_form(f"{worklist}/submit-all", token_from=worklist, headers=EN)
     assert "No draft to submit." in _text(reporter.get(worklist, headers=EN))
+
+
+def test_the_indicator_drill_down_shows_each_institutions_contribution(app, world):
+    viewer = Client(app.test_client())
+    viewer.login(world["committee"])
+    raw = viewer.get("/dashboard/PE-2021/indicators/IND-PAR-1", headers=EN).get_data(as_text=True)
+    table = raw[raw.index('class="table table-sm contributions"'):]
+    table = _text_of(table[:table.index("</table>")])
+    assert "EP MGP" in table  # one column per institution that reported, by code
+    for year, army, navy in ((2022, "—", "60"), (2023, "—", "70"), (2024, "—", "80"), (YEAR, "20", "—")):
+        assert f"{year} {army} {navy}" in table  # the Navy's submitted 2026 report is not approved: not counted
+
+
+def _text_of(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def test_the_institution_filter_never_scores_one_institution_against_the_national_target(app, world):
+    from tracker.dashboard import services as dashboard
+
+    with app.test_request_context():
+        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+        army = db.session.scalars(sa.select(pm.Institution).filter_by(code="EP")).one()
+        national = dashboard.build_dashboard(db.session, plan, YEAR)
+        filtered = dashboard.build_dashboard(db.session, plan, YEAR, army.id)
+    assert national.overall.mean_achievement is not None  # the Army's 20 against the national 200
+    assert filtered.overall.mean_achievement is None and filtered.overall.indicators_reported == 1
+    committee = Client(app.test_client())
+    committee.login(world["committee"])
+    page = _text(committee.get(f"/dashboard?plan=PE-2021&year={YEAR}&institution=EP", headers=EN))
+    assert "Achievement is measured against the national targets, for all institutions together" in page

@@ -4,7 +4,7 @@ then computes everything with the pure status engine (tracker.status)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from decimal import Decimal
@@ -12,6 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tracker import quality
 from tracker import status as st
 from tracker.dashboard.reference import STRATEGY_YEARS, parity_targets
 from tracker.progress.context import entry_value, indicator_spec
@@ -246,6 +247,9 @@ def build_dashboard(
     indicator's results for the years up to `year`.
     """
     rows = load_plan_rows(session, plan)
+    if institution_id is not None:
+        # Targets are national: one institution's figure is never scored against them (issue 16).
+        rows = replace(rows, targets={})
     entries = load_entries(session, plan)
     every_action, every_indicator = _of_institution(rows, institution_id)  # every year's: the trend filters per year
     actions = [a for a in every_action if a.in_force(year)]
@@ -420,10 +424,29 @@ def default_year(session: Session, plan: pm.Plan) -> int | None:
     return session.scalar(sa.select(sa.func.max(ReportingCycle.year)).filter_by(plan_id=plan.id))
 
 
-def indicator_history(session: Session, plan: pm.Plan, indicator: pm.Indicator) -> list[tuple[int, st.IndicatorResult]]:
+@dataclass(frozen=True)
+class IndicatorHistory:
+    """An indicator's years: the national figure, target and status of each, and what each institution's approved
+    report contributed (the institutions' figures are never scored against the national target)."""
+
+    years: list[tuple[int, st.IndicatorResult]]
+    institutions: list[pm.Institution]
+    contributions: dict[tuple[int, int], Decimal | None]  # (year, institution id) -> figure
+
+    def __iter__(self):
+        return iter(self.years)
+
+
+def indicator_history(session: Session, plan: pm.Plan, indicator: pm.Indicator) -> IndicatorHistory:
     """The indicator's value, target and status for every year with a cycle or a target, while it was in force
-    (a retired indicator is not expected, so not "without data", from the year of its retirement on)."""
+    (a retired indicator is not expected, so not "without data", from the year of its retirement on), with each
+    institution's contribution."""
     rows = load_plan_rows(session, plan)
-    values = values_by_indicator(load_entries(session, plan).counted())
+    approved = [(e, y) for e, y in load_entries(session, plan).counted() if e.indicator_id == indicator.id]
+    values = values_by_indicator(approved)
     years = sorted(y for y in {c.year for c in rows.cycles} | set(rows.targets.get(indicator.id, {})) if indicator.in_force(y))
-    return [(y, st.indicator_performance(indicator_spec(indicator), rows.targets.get(indicator.id, {}), values.get(indicator.id, []), y)) for y in years]
+    spec = indicator_spec(indicator)
+    results = [(y, st.indicator_performance(spec, rows.targets.get(indicator.id, {}), values.get(indicator.id, []), y)) for y in years]
+    contributions = {(y, e.institution_id): quality.figure(spec, entry_value(e, y)) for e, y in approved}
+    reporting = sorted({i for _, i in contributions}, key=lambda i: rows.institutions[i].code)
+    return IndicatorHistory(results, [rows.institutions[i] for i in reporting], contributions)
