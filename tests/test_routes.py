@@ -144,6 +144,10 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "progress.approve_entry": {"POST": entry_of_the_navy(FORBIDDEN, OK)},  # a submitted entry
     "progress.return_entry": {"POST": entry_of_the_navy(FORBIDDEN, OK)},  # a submitted entry, with a note
     "progress.reopen_entry": {"POST": entry_of_the_navy(FORBIDDEN, OK, others=FORBIDDEN)},  # approved: seen by all
+    # The entry's conversation: its institution and the plan's reviewers (an empty comment comes back, 400; an
+    # unknown comment to resolve: a message).
+    "progress.comment_entry": {"POST": entry_of_the_navy(OK, OK)},
+    "progress.resolve_comment": {"POST": entry_of_the_navy(OK, OK)},
     "progress.review_queue": {"GET": only(Role.committee), "POST": only(Role.committee)},
     # Peru's reporters see Peru's calendar but may not open a cycle (403); Chile's are not shown Peru's plan (404).
     "progress.cycles": {"GET": of_perus_plan(only(Role.reporter, Role.committee)),
@@ -368,6 +372,7 @@ def world(app, chile, make_user, monkeypatch, tmp_path) -> World:
         "item_code": "IND-PAR-1",
         "slug": "indicators",
         "version": 1,
+        "comment_id": 999999,
         "entry_id": entries["draft"],
         "evidence_id": entries["evidence"],
         "cycle_id": entries["cycle"],

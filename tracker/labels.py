@@ -112,6 +112,7 @@ EVENT_LABELS = {
     "reopen": _l("Reopened"),
     "reminder": _l("Reminder: items still to report"),
     "entry_submitted": _l("New submission to review"),
+    "comment": _l("New comment"),
     "committee_role_granted": _l("New member of the monitoring committee"),
     "committee_password_reset": _l("A committee member's password was reset"),
 }

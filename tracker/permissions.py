@@ -161,6 +161,11 @@ def can_view_entry(user: Any, entry: Any) -> bool:
     return can_see_drafts_of(user, entry.institution_id, _entry_plan(entry))
 
 
+def can_comment_entry(user: Any, entry: Any) -> bool:
+    """The entry's conversation is between its institution's reporters and the plan's reviewers."""
+    return can_see_drafts_of(user, entry.institution_id, _entry_plan(entry))
+
+
 def can_edit_entry(user: Any, entry: Any) -> bool:
     """An institution's reporter edits its draft or returned entries while the cycle is open."""
     return (

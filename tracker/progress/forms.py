@@ -165,3 +165,10 @@ class DeadlineExceptionForm(FlaskForm):
         """The plan's reporting institutions, by code (a code not among them is refused as no choice)."""
         named = [(i.code, f"{i.code} · {localized(i, 'name')}") for i in institutions]
         self.institution.choices = options([("", _l("— choose —")), *named])
+
+
+class CommentForm(FlaskForm):
+    """A comment on an entry; with `corrects`, a correction of an earlier one (comments are never edited)."""
+
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(message=_l("Write the comment.")), Length(max=5000)])
+    corrects = HiddenField()

@@ -200,6 +200,25 @@ class Entry(Base):
         return self.state == EntryState.approved
 
 
+class EntryComment(Base):
+    """One message in an entry's conversation between its institution and the monitoring body. Never edited after
+    it is posted: a correction is a new comment that names the one it corrects. Either side may mark it resolved."""
+
+    __tablename__ = "entry_comment"
+
+    id: Mapped[intpk]
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(sa.String(255))  # copied: the thread stays readable whatever happens to the account
+    body: Mapped[str] = mapped_column(sa.Text)
+    corrects_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entry_comment.id", ondelete="SET NULL"))
+    created_at: Mapped[Timestamp]
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_name: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+
+    __table_args__ = (sa.CheckConstraint("length(body) > 0", "body_required"),)
+
+
 class EntryVersion(Base):
     """Every save and every workflow step of an entry: who, when, what, and the note if any."""
 

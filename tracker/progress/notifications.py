@@ -261,6 +261,28 @@ def entry_submitted(session: Session, entry: Entry) -> None:
         session.add(Notification(user_id=user_id, event=SUBMITTED_EVENT, entry_id=entry.id, note=entry.institution.code))
 
 
+COMMENT_EVENT = "comment"
+
+
+def entry_commented(session: Session, entry: Entry, comment, from_committee: bool) -> None:
+    """Tell the other side of the conversation: the institution's reporters when a reviewer wrote, the plan's
+    reviewers when the institution did (in the app, and by e-mail once the transaction commits)."""
+    if from_committee:
+        recipients = institution_reporters(session, entry.institution_id)
+    else:
+        ids = committee_member_ids(session, entry.cycle.plan_id)
+        recipients = list(session.scalars(sa.select(User).where(User.id.in_(ids)))) if ids else []
+    for user in recipients:
+        if user.id == comment.author_id:
+            continue
+        session.add(Notification(user_id=user.id, event=COMMENT_EVENT, entry_id=entry.id, note=comment.body[:500]))
+        with force_locale(user_locale(user)):
+            subject = _("New comment on %(code)s (%(year)s)", code=_item_code(entry), year=entry.cycle.year)
+            body = "\n\n".join([f"{comment.author_name}: {comment.body}",
+                                  _external_url("progress.show_entry", entry_id=entry.id, _anchor="conversation")])
+        queue_mail(session, user.email, subject, body)
+
+
 def committee_member_ids(session: Session, plan_id: int) -> list[int]:
     """The active committee accounts on the plan's active monitoring bodies."""
     query = (

@@ -19,10 +19,11 @@ from tracker.plan import services as plan_services
 from tracker.plan.models import Action, Indicator, Plan
 from tracker.budget import services as budget_services
 from tracker.progress.context import queue_flags, review_context
-from tracker.progress import entry_forms, notifications, queries, services, uploads
+from tracker.progress import comments, entry_forms, notifications, queries, services, uploads
 from tracker.progress.forms import (
     ActionEntryForm,
     BulkReviewForm,
+    CommentForm,
     CycleForm,
     DeadlineExceptionForm,
     NoteForm,
@@ -232,10 +233,61 @@ def show_entry(entry_id: int):
     history = services.entry_history(db.session, entry)
     if not permissions.can_see_drafts_of(current_user, entry.institution_id, entry.cycle.plan_id):
         history = [v for v in history if v.event == "approve"]  # others see approved versions only
-    return render_template(
+    return _entry_view(entry, history)
+
+
+def _entry_view(entry: Entry, history, comment_form: CommentForm | None = None, status: int = 200):
+    thread = comments.thread(db.session, entry) if permissions.can_comment_entry(current_user, entry) else []
+    page = render_template(
         "progress/entry.html", entry=entry, history=history, context=review_context(db.session, entry),
-        note_form=NoteForm(), reason_form=ReasonForm(), action_form=EmptyForm(),
+        note_form=NoteForm(), reason_form=ReasonForm(), action_form=EmptyForm(), thread=thread,
+        comment_form=comment_form or CommentForm(formdata=None),
     )
+    return page, status
+
+
+@bp.post("/entries/<int:entry_id>/comments")
+@require(permissions.is_logged_in)
+def comment_entry(entry_id: int):
+    """Post a comment (or a correction) in the entry's conversation; the other side is told."""
+    entry = _entry_or_404(entry_id)
+    if not permissions.can_comment_entry(current_user, entry):
+        abort(403)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            comments.add_comment(db.session, current_user, entry, form.body.data, _int_or_none(form.corrects.data))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Comment posted."), "success")
+            return redirect(url_for("progress.show_entry", entry_id=entry.id, _anchor="conversation"))
+    return _entry_view(entry, services.entry_history(db.session, entry), form, status=400)
+
+
+@bp.post("/entries/<int:entry_id>/comments/<int:comment_id>/resolve")
+@require(permissions.is_logged_in)
+def resolve_comment(entry_id: int, comment_id: int):
+    """Mark a comment of the conversation resolved."""
+    entry = _entry_or_404(entry_id)
+    if not permissions.can_comment_entry(current_user, entry):
+        abort(403)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        comments.resolve_comment(db.session, current_user, entry, comment_id)
+    except (ValidationFailed, WorkflowError) as exc:
+        db.session.rollback()
+        flash(exc.errors[0][1] if isinstance(exc, ValidationFailed) else str(exc), "warning")
+    else:
+        db.session.commit()
+    return redirect(url_for("progress.show_entry", entry_id=entry.id, _anchor="conversation"))
+
+
+def _int_or_none(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None
 
 
 def _may_act(entry: Entry, reviewer_step: bool) -> bool:
