@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import date
 import functools
 import os
 import re
@@ -222,3 +223,54 @@ def count_queries(engine):
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", before)
+
+
+# -- an indicator entry to review (issue 16): tests/test_review_context.py, tests/test_entry_comments.py --------
+
+YEAR_NOW = date.today().year
+
+
+def save_indicator_entry(session, email: str, code: str, institution_code: str, women: int, men: int,
+                         approve_by: str | None = None):
+    """Submit (and with `approve_by`, approve) an institution's women/men report on a Peru indicator this year."""
+    from tracker.auth.models import User
+    from tracker.plan import editing
+    from tracker.plan import models as pm
+    from tracker.progress import services
+    from tracker.progress.models import ReportingCycle
+
+    plan = session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+    cycle = session.scalars(sa.select(ReportingCycle).filter_by(plan_id=plan.id, year=YEAR_NOW)).one()
+    user = session.scalars(sa.select(User).filter_by(email=email)).one()
+    institution = session.scalars(sa.select(pm.Institution).filter_by(code=institution_code)).one()
+    indicator = editing.find_item(session, plan, pm.PlanItemKind.indicator, code)
+    entry = services.save_entry(session, user, cycle, institution, indicator,
+                                services.IndicatorInput(women=women, men=men, narrative="Cursos"), submit=True)
+    if approve_by:
+        services.approve_entry(session, session.scalars(sa.select(User).filter_by(email=approve_by)).one(), entry)
+    return entry
+
+
+@pytest.fixture
+def review_world(app, make_user, peru):
+    """Navy's approved IND-PAR-1 of 2022-2024 (60, 70, 80), a 2026 target of 200, the Army's approved 20 for the
+    year, and the Navy's submitted 140 (+75 % on 2024, no evidence file). 2026 stands for this year."""
+    from decimal import Decimal
+
+    from tracker.demo import seed_peru_demo
+    from tracker.plan import editing
+    from tracker.plan import models as pm
+
+    _, navy = make_user(Role.reporter, institution="MGP")
+    _, army = make_user(Role.reporter, email="ejercito@example.org", institution="EP")
+    _, committee = make_user(Role.committee)
+    with app.test_request_context():
+        seed_peru_demo(db.session)
+        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+        indicator = editing.find_item(db.session, plan, pm.PlanItemKind.indicator, "IND-PAR-1")
+        editing.set_targets(db.session, indicator, {YEAR_NOW: Decimal(200)},
+                            editing.Editor(committee, "Acta 1", pm.ChangeChannel.web))
+        save_indicator_entry(db.session, army, "IND-PAR-1", "EP", 5, 15, approve_by=committee)
+        entry = save_indicator_entry(db.session, navy, "IND-PAR-1", "MGP", 40, 100)
+        db.session.commit()
+        return {"entry": entry.id, "committee": committee, "navy": navy}

@@ -15,7 +15,8 @@ from tracker.auth.models import Role
 from tracker.db import db
 from tracker.progress import services
 from tracker.progress.models import Entry, EntryComment, Notification, OutboxMessage
-from test_review_context import EN, _save, world  # noqa: F401  (the same entries: the Navy's submitted IND-PAR-1)
+
+EN = {"Accept-Language": "en"}
 
 
 def _text(response) -> str:
@@ -38,13 +39,13 @@ def _notified(app, email: str) -> list[Notification]:
         return rows
 
 
-def test_the_committee_asks_and_the_institution_answers(app, world):
-    url = f"/entries/{world['entry']}"
-    committee, navy = _client(app, world["committee"]), _client(app, world["navy"])
+def test_the_committee_asks_and_the_institution_answers(app, review_world):
+    url = f"/entries/{review_world['entry']}"
+    committee, navy = _client(app, review_world["committee"]), _client(app, review_world["navy"])
     assert committee.post_form(f"{url}/comments", {"body": "¿De dónde sale el salto de 80 a 140?"}, token_from=url).status_code == 302
-    assert [n.note for n in _notified(app, world["navy"])] == ["¿De dónde sale el salto de 80 a 140?"]
+    assert [n.note for n in _notified(app, review_world["navy"])] == ["¿De dónde sale el salto de 80 a 140?"]
     assert navy.post_form(f"{url}/comments", {"body": "Se sumó el curso de Lima."}, token_from=url).status_code == 302
-    assert [n.note for n in _notified(app, world["committee"])] == ["Se sumó el curso de Lima."]
+    assert [n.note for n in _notified(app, review_world["committee"])] == ["Se sumó el curso de Lima."]
     with app.app_context():
         mails = [m.subject for m in db.session.scalars(sa.select(OutboxMessage))]
     assert any("IND-PAR-1" in subject for subject in mails)
@@ -52,9 +53,9 @@ def test_the_committee_asks_and_the_institution_answers(app, world):
     assert page.index("¿De dónde sale el salto de 80 a 140?") < page.index("Se sumó el curso de Lima.")
 
 
-def test_a_correction_is_a_new_comment_and_the_first_stays_as_written(app, world):
-    url = f"/entries/{world['entry']}"
-    navy = _client(app, world["navy"])
+def test_a_correction_is_a_new_comment_and_the_first_stays_as_written(app, review_world):
+    url = f"/entries/{review_world['entry']}"
+    navy = _client(app, review_world["navy"])
     navy.post_form(f"{url}/comments", {"body": "Fueron 104 hombres."}, token_from=url)
     with app.app_context():
         first = db.session.scalars(sa.select(EntryComment)).one().id
@@ -65,13 +66,13 @@ def test_a_correction_is_a_new_comment_and_the_first_stays_as_written(app, world
     assert "correction of #" in _text(navy.get(url, headers=EN))
 
 
-def test_a_comment_is_marked_resolved_once(app, world):
-    url = f"/entries/{world['entry']}"
-    committee = _client(app, world["committee"])
+def test_a_comment_is_marked_resolved_once(app, review_world):
+    url = f"/entries/{review_world['entry']}"
+    committee = _client(app, review_world["committee"])
     committee.post_form(f"{url}/comments", {"body": "Falta el acta."}, token_from=url)
     with app.app_context():
         comment = db.session.scalars(sa.select(EntryComment)).one().id
-    navy = _client(app, world["navy"])
+    navy = _client(app, review_world["navy"])
     assert navy.post_form(f"{url}/comments/{comment}/resolve", token_from=url).status_code == 302
     with app.app_context():
         row = db.session.get(EntryComment, comment)
@@ -80,31 +81,31 @@ def test_a_comment_is_marked_resolved_once(app, world):
     assert "This comment was already marked resolved." in _text(navy.get(url, headers=EN))
 
 
-def test_return_notes_appear_in_the_thread(app, world):
+def test_return_notes_appear_in_the_thread(app, review_world):
     from tracker.auth.models import User
 
     with app.test_request_context():
-        entry = db.session.get(Entry, world["entry"])
-        services.return_entry(db.session, db.session.scalars(sa.select(User).filter_by(email=world["committee"])).one(),
+        entry = db.session.get(Entry, review_world["entry"])
+        services.return_entry(db.session, db.session.scalars(sa.select(User).filter_by(email=review_world["committee"])).one(),
                               entry, "Adjunte las actas del curso")
         db.session.commit()
-    page = _text(_client(app, world["navy"]).get(f"/entries/{world['entry']}", headers=EN))
+    page = _text(_client(app, review_world["navy"]).get(f"/entries/{review_world['entry']}", headers=EN))
     conversation = page[page.index("Conversation"):page.index("History")]
     assert "Return note" in conversation and "Adjunte las actas del curso" in conversation
 
 
-def test_an_empty_comment_comes_back_with_its_error(app, world):
-    url = f"/entries/{world['entry']}"
-    response = _client(app, world["navy"]).post_form(f"{url}/comments", {"body": "  "}, token_from=url, headers=EN)
+def test_an_empty_comment_comes_back_with_its_error(app, review_world):
+    url = f"/entries/{review_world['entry']}"
+    response = _client(app, review_world["navy"]).post_form(f"{url}/comments", {"body": "  "}, token_from=url, headers=EN)
     assert response.status_code == 400 and "Write the comment." in _text(response)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(EntryComment)) == 0
 
 
 @pytest.mark.parametrize("role", [Role.viewer, Role.admin])
-def test_others_do_not_take_part(app, world, login_as, role):
+def test_others_do_not_take_part(app, review_world, login_as, role):
     client = login_as(role)
-    url = f"/entries/{world['entry']}"
+    url = f"/entries/{review_world['entry']}"
     assert client.post_form(f"{url}/comments", {"body": "Hola"}, token_from="/account/password").status_code in (403, 404)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(EntryComment)) == 0

@@ -144,3 +144,14 @@ def test_the_versions_page_runs_the_same_queries_with_more_versions(app, peru, t
     with count_queries(engine) as four:
         viewer.get("/plans/PE-2021/versions")
     assert len(four) == len(one)
+
+
+def test_a_kept_version_that_no_longer_reads_says_so_instead_of_failing(app, peru, tmp_path, login_as):
+    _cli_import(app, tmp_path, _version_two())
+    with app.app_context():
+        db.session.scalars(sa.select(pm.PlanVersion)).one().snapshot = "format: nap-tracker/plan@0\n"
+        db.session.commit()
+    viewer = login_as(Role.viewer)
+    response = viewer.get("/plans/PE-2021/versions/1", headers=EN)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/plans/PE-2021/versions")
+    assert "Version 1 of the plan is kept but cannot be shown" in _text(viewer.get("/plans/PE-2021/versions", headers=EN))

@@ -7,22 +7,17 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
-from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
-from conftest import Client, count_queries
+from conftest import YEAR_NOW as YEAR, Client, count_queries, save_indicator_entry
 from tracker.auth.models import Role, User
 from tracker.db import db
-from tracker.demo import seed_peru_demo
 from tracker.plan import editing
 from tracker.plan import models as pm
 from tracker.progress import services
 from tracker.progress.models import Entry, ReportingCycle
 
-YEAR = date.today().year
 EN = {"Accept-Language": "en"}
 
 
@@ -30,42 +25,10 @@ def _text(response) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
 
 
-def _save(session, email: str, code: str, institution_code: str, women: int, men: int, approve_by: str | None = None) -> Entry:
-    plan = session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
-    cycle = session.scalars(sa.select(ReportingCycle).filter_by(plan_id=plan.id, year=YEAR)).one()
-    user = session.scalars(sa.select(User).filter_by(email=email)).one()
-    institution = session.scalars(sa.select(pm.Institution).filter_by(code=institution_code)).one()
-    indicator = editing.find_item(session, plan, pm.PlanItemKind.indicator, code)
-    entry = services.save_entry(session, user, cycle, institution, indicator,
-                                services.IndicatorInput(women=women, men=men, narrative="Cursos"), submit=True)
-    if approve_by:
-        services.approve_entry(session, session.scalars(sa.select(User).filter_by(email=approve_by)).one(), entry)
-    return entry
-
-
-@pytest.fixture
-def world(app, make_user, peru):
-    """Navy's approved IND-PAR-1 of 2022-2024 (60, 70, 80), a 2026 target of 200, the Army's approved 20 for the
-    year, and the Navy's submitted 140 (+75 % on 2024, no evidence file)."""
-    _, navy = make_user(Role.reporter, institution="MGP")
-    _, army = make_user(Role.reporter, email="ejercito@example.org", institution="EP")
-    _, committee = make_user(Role.committee)
-    with app.test_request_context():
-        seed_peru_demo(db.session)
-        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
-        indicator = editing.find_item(db.session, plan, pm.PlanItemKind.indicator, "IND-PAR-1")
-        editing.set_targets(db.session, indicator, {YEAR: Decimal(200)},
-                            editing.Editor(committee, "Acta 1", pm.ChangeChannel.web))
-        _save(db.session, army, "IND-PAR-1", "EP", 5, 15, approve_by=committee)
-        entry = _save(db.session, navy, "IND-PAR-1", "MGP", 40, 100)
-        db.session.commit()
-        return {"entry": entry.id, "committee": committee, "navy": navy}
-
-
-def test_the_review_page_shows_what_to_judge_the_entry_by(app, world):
+def test_the_review_page_shows_what_to_judge_the_entry_by(app, review_world):
     committee = Client(app.test_client())
-    committee.login(world["committee"])
-    page = _text(committee.get(f"/entries/{world['entry']}", headers=EN))
+    committee.login(review_world["committee"])
+    page = _text(committee.get(f"/entries/{review_world['entry']}", headers=EN))
     assert f"Target {YEAR} 200" in page
     assert "No baseline recorded" in page
     for year, figure, change in ((2022, "60", "—"), (2023, "70", "17%"), (2024, "80", "14%")):
@@ -76,27 +39,27 @@ def test_the_review_page_shows_what_to_judge_the_entry_by(app, world):
     assert "No evidence file, though the indicator names a means of verification." in page
 
 
-def test_approve_and_return_are_one_decision_block(app, world):
+def test_approve_and_return_are_one_decision_block(app, review_world):
     committee = Client(app.test_client())
-    committee.login(world["committee"])
-    raw = committee.get(f"/entries/{world['entry']}", headers=EN).get_data(as_text=True)
+    committee.login(review_world["committee"])
+    raw = committee.get(f"/entries/{review_world['entry']}", headers=EN).get_data(as_text=True)
     block = raw[raw.index('class="row g-3 decision"'):]
     assert block.index("/approve") < block.index("/return") < block.index("Return with this note")
 
 
-def test_a_returned_entry_leaves_no_empty_heading_for_its_reporter(app, world):
+def test_a_returned_entry_leaves_no_empty_heading_for_its_reporter(app, review_world):
     with app.test_request_context():
-        entry = db.session.get(Entry, world["entry"])
-        committee = db.session.scalars(sa.select(User).filter_by(email=world["committee"])).one()
+        entry = db.session.get(Entry, review_world["entry"])
+        committee = db.session.scalars(sa.select(User).filter_by(email=review_world["committee"])).one()
         services.return_entry(db.session, committee, entry, "Adjunte las actas")
         db.session.commit()
     viewer = Client(app.test_client())
-    viewer.login(world["committee"])
-    page = viewer.get(f"/entries/{world['entry']}", headers=EN).get_data(as_text=True)
+    viewer.login(review_world["committee"])
+    page = viewer.get(f"/entries/{review_world['entry']}", headers=EN).get_data(as_text=True)
     assert 'id="h-actions"' not in page  # nothing the committee can do on a returned entry
 
 
-def test_actions_and_budget_items_have_no_indicator_context(app, world):
+def test_actions_and_budget_items_have_no_indicator_context(app, review_world):
     from tracker.progress.context import review_context
 
     with app.test_request_context():
@@ -104,45 +67,45 @@ def test_actions_and_budget_items_have_no_indicator_context(app, world):
         assert review_context(db.session, entry) is None
 
 
-def test_the_context_costs_the_same_queries_whatever_the_years(app, world):
+def test_the_context_costs_the_same_queries_whatever_the_years(app, review_world):
     from tracker.progress.context import review_context
 
     with app.test_request_context():
-        entry = db.session.get(Entry, world["entry"])
+        entry = db.session.get(Entry, review_world["entry"])
         entry.indicator, entry.cycle, entry.evidence  # loaded before counting
         with count_queries(db.engine) as statements:
             review_context(db.session, entry)
     assert len(statements) == 2
 
 
-def test_the_review_queue_lists_each_entrys_flags(app, world):
+def test_the_review_queue_lists_each_entrys_flags(app, review_world):
     committee = Client(app.test_client())
-    committee.login(world["committee"])
+    committee.login(review_world["committee"])
     raw = committee.get("/review", headers=EN).get_data(as_text=True)
-    row = raw[raw.index(f'/entries/{world["entry"]}"'):]
+    row = raw[raw.index(f'/entries/{review_world["entry"]}"'):]
     row = row[:row.index("</tr>")]
     assert 'data-check="value_jump"' in row and 'data-check="no_evidence"' in row
     assert "The figure changed by +75% from the previous approved year (80 → 140)." in html.unescape(row)
 
 
-def test_the_queues_flags_cost_the_same_queries_whatever_the_entries(app, world, make_user):
+def test_the_queues_flags_cost_the_same_queries_whatever_the_entries(app, review_world, make_user):
     committee = Client(app.test_client())
-    committee.login(world["committee"])
+    committee.login(review_world["committee"])
     with app.app_context():
         engine = db.engine
     with count_queries(engine) as few:
         committee.get("/review")
     _, air = make_user(Role.reporter, email="fap@example.org", institution="FAP")
     with app.test_request_context():
-        _save(db.session, air, "IND-PAR-2", "FAP", 2, 3)
-        _save(db.session, world["navy"], "IND-PAR-2", "MGP", 20, 60)
+        save_indicator_entry(db.session, air, "IND-PAR-2", "FAP", 2, 3)
+        save_indicator_entry(db.session, review_world["navy"], "IND-PAR-2", "MGP", 20, 60)
         db.session.commit()
     with count_queries(engine) as many:
         committee.get("/review")
     assert len(many) == len(few)
 
 
-def test_the_queue_filters_the_entries_worth_a_second_look(app, world, make_user, monkeypatch, tmp_path):
+def test_the_queue_filters_the_entries_worth_a_second_look(app, review_world, make_user, monkeypatch, tmp_path):
     """The Air Force's first report, with its evidence file, raises no flag; the Navy's +75 % does."""
     from tracker.progress import uploads
 
@@ -160,23 +123,23 @@ def test_the_queue_filters_the_entries_worth_a_second_look(app, world, make_user
         db.session.commit()
         calm = calm.id
     committee = Client(app.test_client())
-    committee.login(world["committee"])
+    committee.login(review_world["committee"])
     everything = committee.get("/review?state=submitted").get_data(as_text=True)
     flagged = committee.get("/review?state=submitted&flagged=y").get_data(as_text=True)
-    assert f'/entries/{world["entry"]}"' in everything and f'/entries/{calm}"' in everything
-    assert f'/entries/{world["entry"]}"' in flagged and f'/entries/{calm}"' not in flagged
+    assert f'/entries/{review_world["entry"]}"' in everything and f'/entries/{calm}"' in everything
+    assert f'/entries/{review_world["entry"]}"' in flagged and f'/entries/{calm}"' not in flagged
 
 
 # -- reporters: submit every complete draft at once ----------------------------------------------------------
 
 
-def test_submit_all_sends_the_complete_drafts_and_says_why_the_others_stay(app, world):
+def test_submit_all_sends_the_complete_drafts_and_says_why_the_others_stay(app, review_world):
     from tracker.progress.models import EntryState
 
     with app.test_request_context():
         plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
         cycle = db.session.scalars(sa.select(ReportingCycle).filter_by(plan_id=plan.id, year=YEAR)).one()
-        navy = db.session.scalars(sa.select(User).filter_by(email=world["navy"])).one()
+        navy = db.session.scalars(sa.select(User).filter_by(email=review_world["navy"])).one()
         complete = services.save_entry(db.session, navy, cycle, navy.institution,
                                        editing.find_item(db.session, plan, pm.PlanItemKind.indicator, "IND-PAR-2"),
                                        services.IndicatorInput(women=4, men=9))
@@ -186,7 +149,7 @@ def test_submit_all_sends_the_complete_drafts_and_says_why_the_others_stay(app, 
         db.session.commit()
         complete, half = complete.id, half.id
     reporter = Client(app.test_client())
-    reporter.login(world["navy"])
+    reporter.login(review_world["navy"])
     worklist = f"/plans/PE-2021/report/{YEAR}"
     assert "/submit-all" in reporter.get(worklist).get_data(as_text=True)
     response = reporter.post_form(f"{worklist}/submit-all", token_from=worklist, headers=EN)
@@ -198,17 +161,17 @@ def test_submit_all_sends_the_complete_drafts_and_says_why_the_others_stay(app, 
         assert db.session.get(Entry, half).state == EntryState.draft
 
 
-def test_submit_all_with_nothing_to_submit_says_so(app, world):
+def test_submit_all_with_nothing_to_submit_says_so(app, review_world):
     reporter = Client(app.test_client())
-    reporter.login(world["navy"])
+    reporter.login(review_world["navy"])
     worklist = f"/plans/PE-2021/report/{YEAR}"
     reporter.post_form(f"{worklist}/submit-all", token_from=worklist, headers=EN)
     assert "No draft to submit." in _text(reporter.get(worklist, headers=EN))
 
 
-def test_the_indicator_drill_down_shows_each_institutions_contribution(app, world):
+def test_the_indicator_drill_down_shows_each_institutions_contribution(app, review_world):
     viewer = Client(app.test_client())
-    viewer.login(world["committee"])
+    viewer.login(review_world["committee"])
     raw = viewer.get("/dashboard/PE-2021/indicators/IND-PAR-1", headers=EN).get_data(as_text=True)
     table = raw[raw.index('class="table table-sm contributions"'):]
     table = _text_of(table[:table.index("</table>")])
@@ -221,7 +184,7 @@ def _text_of(fragment: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
 
-def test_the_institution_filter_never_scores_one_institution_against_the_national_target(app, world):
+def test_the_institution_filter_never_scores_one_institution_against_the_national_target(app, review_world):
     from tracker.dashboard import services as dashboard
 
     with app.test_request_context():
@@ -232,6 +195,6 @@ def test_the_institution_filter_never_scores_one_institution_against_the_nationa
     assert national.overall.mean_achievement is not None  # the Army's 20 against the national 200
     assert filtered.overall.mean_achievement is None and filtered.overall.indicators_reported == 1
     committee = Client(app.test_client())
-    committee.login(world["committee"])
+    committee.login(review_world["committee"])
     page = _text(committee.get(f"/dashboard?plan=PE-2021&year={YEAR}&institution=EP", headers=EN))
     assert "Achievement is measured against the national targets, for all institutions together" in page

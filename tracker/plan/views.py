@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, g, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker import permissions
 from tracker.db import db
 from tracker.permissions import plan_or_404, require, visible_or_404
 from tracker.plan import services
+from tracker.plan.loader import PlanFileError
 from tracker.plan.models import Plan, PlanTab
 
 bp = Blueprint("plan", __name__, url_prefix="/plans")
@@ -108,6 +110,10 @@ def version(code: str, version: int):
     plan = plan_or_404(code)
     if version == plan.version:
         return redirect(url_for("plan.show", code=plan.code))
-    kept, parsed = _or_404(services.kept_version, plan, version)
+    try:
+        kept, parsed = _or_404(services.kept_version, plan, version)
+    except PlanFileError as exc:  # a stored snapshot that a later format no longer reads
+        flash(_("Version %(n)s of the plan is kept but cannot be shown: %(problem)s", n=version, problem=exc.one_line()), "warning")
+        return redirect(url_for("plan.versions", code=plan.code))
     summary = next((v for v in services.plan_versions(db.session, plan) if v.version == version), None)
     return render_template("plan/version.html", plan=plan, kept=kept, file=parsed, summary=summary)

@@ -736,7 +736,8 @@ def submit_complete_drafts(session: Session, user, cycle: ReportingCycle, instit
     stays as it is (its own savepoint), listed with what it lacks."""
     require_open(cycle)
     pending = session.scalars(sa.select(Entry).filter_by(cycle_id=cycle.id, institution_id=institution_id)
-                              .where(Entry.state.in_([EntryState.draft, EntryState.returned])).order_by(Entry.id)).all()
+                              .where(Entry.state.in_([EntryState.draft, EntryState.returned]))
+                              .options(joinedload(Entry.indicator), joinedload(Entry.action)).order_by(Entry.id)).all()
     done = SubmittedAll()
     for entry in pending:
         try:
