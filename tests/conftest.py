@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import date
 import functools
+import html
 import os
 import re
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from tracker.db import Base, db
 from tracker.extensions import limiter
 from tracker.models import load_all
 from tracker.plan.loader import PERU_SEED, import_plan, read_plan_file, validate_plan_data
+from tracker.review import steps
 
 pytest_plugins = ["e2e.browser"]
 
@@ -146,7 +148,7 @@ def make_user(app, peru):
         with app.test_request_context():
             plans = kw.pop("plans", ("PE-2021",) if role == Role.committee else ())
             data = accounts.UserInput(email=email, name=kw.pop("name", email.split("@")[0]), role=role, institution_code=inst,
-                                      plan_codes=tuple(plans))
+                                      plan_codes=tuple(plans), focal_point=kw.pop("focal_point", False))
             user = accounts.create_user(db.session, data, PASSWORD, must_change=kw.pop("must_change", False))
             db.session.commit()
             return user.id, email
@@ -178,6 +180,18 @@ class Client:
 
     def login(self, email: str, password: str = PASSWORD):
         return self.post_form("/login", {"email": email, "password": password})
+
+
+def page_text(response) -> str:
+    """A page's text as a reader sees it: tags out, entities decoded, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+
+
+def logged_in(app, email: str) -> Client:
+    """A new browser logged in as the account with this e-mail."""
+    browser = Client(app.test_client())
+    assert browser.login(email).status_code == 302
+    return browser
 
 
 @pytest.fixture
@@ -247,7 +261,7 @@ def save_indicator_entry(session, email: str, code: str, institution_code: str, 
     entry = services.save_entry(session, user, cycle, institution, indicator,
                                 services.IndicatorInput(women=women, men=men, narrative="Cursos"), submit=True)
     if approve_by:
-        services.approve_entry(session, session.scalars(sa.select(User).filter_by(email=approve_by)).one(), entry)
+        steps.take_step(session, session.scalars(sa.select(User).filter_by(email=approve_by)).one(), entry, "approve")
     return entry
 
 

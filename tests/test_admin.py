@@ -161,7 +161,7 @@ def test_user_creation_is_audited_with_the_admin(app, admin):
     create_user(admin)
     (event,) = [e for e in events(app, "user.created") if e.details_dict["email"] == "nueva@example.org"]
     assert event.actor_email == ADMIN_EMAIL
-    assert event.details_dict == {"email": "nueva@example.org", "role": "reporter", "institution": "PE:MGP", "plans": []}
+    assert event.details_dict == {"email": "nueva@example.org", "role": "reporter", "institution": "PE:MGP", "plans": [], "focal_point": False}
 
 
 def test_duplicate_email_is_refused_and_the_input_kept(app, admin, make_user):

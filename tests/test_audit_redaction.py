@@ -20,6 +20,7 @@ from tracker.plan import models as pm
 from tracker.progress import services as progress
 from tracker.progress import uploads
 from tracker.progress.models import ActionStatus, CycleState, ReportingCycle
+from tracker.review import steps
 
 FILE_NAME = "informe-reservado-marina.pdf"
 NOTE = "Falta la fuente: el oficio 123-MGP es reservado."
@@ -49,7 +50,7 @@ def navy_entries(app, make_user, monkeypatch, tmp_path) -> dict[str, int]:
         action = session.scalars(sa.select(pm.Action).filter_by(plan_id=plan.id, code="PAR-1")).one()
         returned = progress.save_entry(session, reporter, cycle, navy, action,
                                        progress.ActionInput(action_status=ActionStatus.in_progress), submit=True)
-        progress.return_entry(session, committee, returned, NOTE)
+        steps.take_step(session, committee, returned, "return", NOTE)
         session.commit()
         return {"draft": draft.id, "returned": returned.id, "reporter": reporter_id, "committee": committee_id}
 
@@ -69,8 +70,8 @@ def approve(app, navy_entries, key: str) -> None:
         entry = progress.get_entry(db.session, navy_entries[key])
         committee = db.session.get(User, navy_entries["committee"])
         if entry.state.value in ("draft", "returned"):
-            progress.submit_entry(db.session, db.session.get(User, navy_entries["reporter"]), entry)
-        progress.approve_entry(db.session, committee, entry)
+            steps.take_step(db.session, db.session.get(User, navy_entries["reporter"]), entry, "submit")
+        steps.take_step(db.session, committee, entry, "approve")
         db.session.commit()
 
 

@@ -25,6 +25,7 @@ from tracker.plan import models as pm
 from tracker.plan.services import get_plan
 from tracker.progress import notifications, services
 from tracker.progress.models import ActionStatus, CycleState, DeadlineException, OutboxMessage, ReportingCycle
+from tracker.review import steps
 
 YEAR = 2025
 LIMA = ZoneInfo("America/Lima")
@@ -290,6 +291,7 @@ def test_reporters_may_not_grant_or_remove(app, committee, cycle, login_as):
 def _submit_at(app, monkeypatch, reporter_id: int, moment: datetime) -> None:
     """The reporter submits action PAR-1 of Peru's 2026 cycle, the service's clock reading `moment`."""
     monkeypatch.setattr(services, "utcnow", lambda: moment.astimezone(timezone.utc))
+    monkeypatch.setattr(steps, "utcnow", lambda: moment.astimezone(timezone.utc))  # the submission's stamp
     with app.test_request_context():
         plan = get_plan(db.session, "PE-2021")
         user = db.session.get(User, reporter_id)

@@ -24,6 +24,7 @@ from tracker.plan.services import get_plan, use_plan
 from tracker.progress import notifications
 from tracker.progress import services
 from tracker.progress.models import ActionStatus, Entry, OutboxMessage
+from tracker.review import steps
 
 YEAR, DEADLINE = 2026, date(2026, 12, 31)
 LIMA, SANTIAGO = ZoneInfo("America/Lima"), ZoneInfo("America/Santiago")
@@ -55,6 +56,7 @@ def _reporter(make_user, plan_code: str) -> int:
 def _submit_at(app, monkeypatch, plan_code: str, reporter_id: int, moment: datetime) -> None:
     """The reporter saves and submits the plan's action, the service's clock reading `moment`."""
     monkeypatch.setattr(services, "utcnow", lambda: moment.astimezone(timezone.utc))
+    monkeypatch.setattr(steps, "utcnow", lambda: moment.astimezone(timezone.utc))  # the submission's stamp
     with app.test_request_context():
         plan = get_plan(db.session, plan_code)
         user = db.session.get(User, reporter_id)

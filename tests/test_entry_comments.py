@@ -4,29 +4,19 @@ other side, and the committee's return notes appear in the thread."""
 
 from __future__ import annotations
 
-import html
-import re
 
 import pytest
 import sqlalchemy as sa
 
-from conftest import Client
+from conftest import logged_in, page_text
 from tracker.auth.models import Role
 from tracker.db import db
-from tracker.progress import services
 from tracker.progress.models import Entry, EntryComment, Notification, OutboxMessage
+from tracker.review import steps
 
 EN = {"Accept-Language": "en"}
 
 
-def _text(response) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
-
-
-def _client(app, email: str) -> Client:
-    client = Client(app.test_client())
-    assert client.login(email).status_code == 302
-    return client
 
 
 def _notified(app, email: str) -> list[Notification]:
@@ -41,7 +31,7 @@ def _notified(app, email: str) -> list[Notification]:
 
 def test_the_committee_asks_and_the_institution_answers(app, review_world):
     url = f"/entries/{review_world['entry']}"
-    committee, navy = _client(app, review_world["committee"]), _client(app, review_world["navy"])
+    committee, navy = logged_in(app, review_world["committee"]), logged_in(app, review_world["navy"])
     assert committee.post_form(f"{url}/comments", {"body": "¿De dónde sale el salto de 80 a 140?"}, token_from=url).status_code == 302
     assert [n.note for n in _notified(app, review_world["navy"])] == ["¿De dónde sale el salto de 80 a 140?"]
     assert navy.post_form(f"{url}/comments", {"body": "Se sumó el curso de Lima."}, token_from=url).status_code == 302
@@ -49,13 +39,13 @@ def test_the_committee_asks_and_the_institution_answers(app, review_world):
     with app.app_context():
         mails = [m.subject for m in db.session.scalars(sa.select(OutboxMessage))]
     assert any("IND-PAR-1" in subject for subject in mails)
-    page = _text(navy.get(url, headers=EN))
+    page = page_text(navy.get(url, headers=EN))
     assert page.index("¿De dónde sale el salto de 80 a 140?") < page.index("Se sumó el curso de Lima.")
 
 
 def test_a_correction_is_a_new_comment_and_the_first_stays_as_written(app, review_world):
     url = f"/entries/{review_world['entry']}"
-    navy = _client(app, review_world["navy"])
+    navy = logged_in(app, review_world["navy"])
     navy.post_form(f"{url}/comments", {"body": "Fueron 104 hombres."}, token_from=url)
     with app.app_context():
         first = db.session.scalars(sa.select(EntryComment)).one().id
@@ -63,22 +53,22 @@ def test_a_correction_is_a_new_comment_and_the_first_stays_as_written(app, revie
     with app.app_context():
         rows = list(db.session.scalars(sa.select(EntryComment).order_by(EntryComment.id)))
         assert [(r.body, r.corrects_id) for r in rows] == [("Fueron 104 hombres.", None), ("Corrijo: fueron 100.", first)]
-    assert "correction of #" in _text(navy.get(url, headers=EN))
+    assert "correction of #" in page_text(navy.get(url, headers=EN))
 
 
 def test_a_comment_is_marked_resolved_once(app, review_world):
     url = f"/entries/{review_world['entry']}"
-    committee = _client(app, review_world["committee"])
+    committee = logged_in(app, review_world["committee"])
     committee.post_form(f"{url}/comments", {"body": "Falta el acta."}, token_from=url)
     with app.app_context():
         comment = db.session.scalars(sa.select(EntryComment)).one().id
-    navy = _client(app, review_world["navy"])
+    navy = logged_in(app, review_world["navy"])
     assert navy.post_form(f"{url}/comments/{comment}/resolve", token_from=url).status_code == 302
     with app.app_context():
         row = db.session.get(EntryComment, comment)
         assert row.resolved_at is not None and row.resolved_by_name
     navy.post_form(f"{url}/comments/{comment}/resolve", token_from=url, headers=EN)  # the message is worded in English
-    assert "This comment was already marked resolved." in _text(navy.get(url, headers=EN))
+    assert "This comment was already marked resolved." in page_text(navy.get(url, headers=EN))
 
 
 def test_return_notes_appear_in_the_thread(app, review_world):
@@ -86,18 +76,18 @@ def test_return_notes_appear_in_the_thread(app, review_world):
 
     with app.test_request_context():
         entry = db.session.get(Entry, review_world["entry"])
-        services.return_entry(db.session, db.session.scalars(sa.select(User).filter_by(email=review_world["committee"])).one(),
-                              entry, "Adjunte las actas del curso")
+        steps.take_step(db.session, db.session.scalars(sa.select(User).filter_by(email=review_world["committee"])).one(),
+                        entry, "return", "Adjunte las actas del curso")
         db.session.commit()
-    page = _text(_client(app, review_world["navy"]).get(f"/entries/{review_world['entry']}", headers=EN))
+    page = page_text(logged_in(app, review_world["navy"]).get(f"/entries/{review_world['entry']}", headers=EN))
     conversation = page[page.index("Conversation"):page.index("History")]
     assert "Return note" in conversation and "Adjunte las actas del curso" in conversation
 
 
 def test_an_empty_comment_comes_back_with_its_error(app, review_world):
     url = f"/entries/{review_world['entry']}"
-    response = _client(app, review_world["navy"]).post_form(f"{url}/comments", {"body": "  "}, token_from=url, headers=EN)
-    assert response.status_code == 400 and "Write the comment." in _text(response)
+    response = logged_in(app, review_world["navy"]).post_form(f"{url}/comments", {"body": "  "}, token_from=url, headers=EN)
+    assert response.status_code == 400 and "Write the comment." in page_text(response)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(EntryComment)) == 0
 

@@ -31,6 +31,7 @@ from tracker.plan import models as pm
 from tracker.progress import services as progress
 from tracker.progress.models import ActionStatus, CycleState, ReportingCycle
 from tracker.reports import services as reports
+from tracker.review import steps
 
 YEAR = 2025
 PAYLOADS = ['=HYPERLINK("http://evil.example","x")', "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "\uff1d1+1"]
@@ -94,11 +95,11 @@ def _entries(session, payload: str, reporter: User, committee: User, cycle: Repo
                 progress.save_entry(session, reporter, cycle, navy, item(pm.Action, "PAR-1"),
                                     progress.ActionInput(action_status=ActionStatus.in_progress, **texts), submit=True)]
     for entry in approved:
-        progress.approve_entry(session, committee, entry)
+        steps.take_step(session, committee, entry, "approve")
     session.commit()  # one step per transaction, as requests would do them
     returned = progress.save_entry(session, reporter, cycle, navy, item(pm.Action, "PAR-2"),
                                    progress.ActionInput(action_status=ActionStatus.completed, **texts), submit=True)
-    progress.return_entry(session, committee, returned, payload)
+    steps.take_step(session, committee, returned, "return", payload)
     session.commit()
     progress.save_entry(session, reporter, cycle, navy, item(pm.Action, "PAR-3"), progress.ActionInput(**texts))
     _budget_item(session, payload, reporter, committee, cycle, navy)
@@ -110,7 +111,7 @@ def _budget_item(session, payload, reporter, committee, cycle, navy) -> None:
                               pia=Decimal("100"), pim=Decimal("120"), devengado=Decimal("60"),
                               external_support=[budget.SupportInput(payload, Decimal("-0") + 5000, "USD", payload)])
     entry = budget.save_budget_item(session, reporter, cycle, navy, data, submit=True)
-    progress.approve_entry(session, committee, entry)
+    steps.take_step(session, committee, entry, "approve")
 
 
 # Through whole files, three payloads stand for the rest (each is checked alone against safe_cell above):

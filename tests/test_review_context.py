@@ -10,25 +10,23 @@ import re
 
 import sqlalchemy as sa
 
-from conftest import YEAR_NOW as YEAR, Client, count_queries, save_indicator_entry
+from conftest import Client, YEAR_NOW as YEAR, count_queries, page_text, save_indicator_entry
 from tracker.auth.models import Role, User
 from tracker.db import db
 from tracker.plan import editing
 from tracker.plan import models as pm
 from tracker.progress import services
 from tracker.progress.models import Entry, ReportingCycle
+from tracker.review import steps
 
 EN = {"Accept-Language": "en"}
 
-
-def _text(response) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
 
 
 def test_the_review_page_shows_what_to_judge_the_entry_by(app, review_world):
     committee = Client(app.test_client())
     committee.login(review_world["committee"])
-    page = _text(committee.get(f"/entries/{review_world['entry']}", headers=EN))
+    page = page_text(committee.get(f"/entries/{review_world['entry']}", headers=EN))
     assert f"Target {YEAR} 200" in page
     assert "No baseline recorded" in page
     for year, figure, change in ((2022, "60", "—"), (2023, "70", "17%"), (2024, "80", "14%")):
@@ -51,7 +49,7 @@ def test_a_returned_entry_leaves_no_empty_heading_for_its_reporter(app, review_w
     with app.test_request_context():
         entry = db.session.get(Entry, review_world["entry"])
         committee = db.session.scalars(sa.select(User).filter_by(email=review_world["committee"])).one()
-        services.return_entry(db.session, committee, entry, "Adjunte las actas")
+        steps.take_step(db.session, committee, entry, "return", "Adjunte las actas")
         db.session.commit()
     viewer = Client(app.test_client())
     viewer.login(review_world["committee"])
@@ -119,7 +117,7 @@ def test_the_queue_filters_the_entries_worth_a_second_look(app, review_world, ma
         calm = services.save_entry(db.session, user, cycle, user.institution, indicator,
                                    services.IndicatorInput(women=2, men=3, narrative="Curso"))
         uploads.store_evidence(db.session, user, calm, [(b"%PDF-1.4\n%%EOF\n", "application/pdf", "acta.pdf")])
-        services.submit_entry(db.session, user, calm)
+        steps.take_step(db.session, user, calm, "submit")
         db.session.commit()
         calm = calm.id
     committee = Client(app.test_client())
@@ -154,7 +152,7 @@ def test_submit_all_sends_the_complete_drafts_and_says_why_the_others_stay(app, 
     assert "/submit-all" in reporter.get(worklist).get_data(as_text=True)
     response = reporter.post_form(f"{worklist}/submit-all", token_from=worklist, headers=EN)
     assert response.status_code == 302
-    page = _text(reporter.get(worklist, headers=EN))
+    page = page_text(reporter.get(worklist, headers=EN))
     assert "1 entry submitted." in page and "Not submitted, incomplete: PAR-1:" in page
     with app.app_context():
         assert db.session.get(Entry, complete).state == EntryState.submitted
@@ -166,7 +164,7 @@ def test_submit_all_with_nothing_to_submit_says_so(app, review_world):
     reporter.login(review_world["navy"])
     worklist = f"/plans/PE-2021/report/{YEAR}"
     reporter.post_form(f"{worklist}/submit-all", token_from=worklist, headers=EN)
-    assert "No draft to submit." in _text(reporter.get(worklist, headers=EN))
+    assert "No draft to submit." in page_text(reporter.get(worklist, headers=EN))
 
 
 def test_the_indicator_drill_down_shows_each_institutions_contribution(app, review_world):
@@ -196,5 +194,5 @@ def test_the_institution_filter_never_scores_one_institution_against_the_nationa
     assert filtered.overall.mean_achievement is None and filtered.overall.indicators_reported == 1
     committee = Client(app.test_client())
     committee.login(review_world["committee"])
-    page = _text(committee.get(f"/dashboard?plan=PE-2021&year={YEAR}&institution=EP", headers=EN))
+    page = page_text(committee.get(f"/dashboard?plan=PE-2021&year={YEAR}&institution=EP", headers=EN))
     assert "Achievement is measured against the national targets, for all institutions together" in page

@@ -37,6 +37,7 @@ from tracker.plan import models as pm
 from tracker.progress import services as progress
 from tracker.progress import uploads
 from tracker.progress.models import ActionStatus, CycleState, Entry, ReportingCycle
+from tracker.review import steps
 
 OK, LOGIN, FORBIDDEN, HIDDEN = "ok", "login", "forbidden", "hidden"
 ANONYMOUS = "anonymous"
@@ -144,6 +145,13 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "progress.approve_entry": {"POST": entry_of_the_navy(FORBIDDEN, OK)},  # a submitted entry
     "progress.return_entry": {"POST": entry_of_the_navy(FORBIDDEN, OK)},  # a submitted entry, with a note
     "progress.reopen_entry": {"POST": entry_of_the_navy(FORBIDDEN, OK, others=FORBIDDEN)},  # approved: seen by all
+    # The focal point's sign-off, on a draft: the institution's side may try (refused with a message), no one else.
+    "progress.endorse_entry": {"POST": entry_of_the_navy(OK, FORBIDDEN)},
+    "progress.send_back_entry": {"POST": entry_of_the_navy(OK, FORBIDDEN)},
+    # Which institutions sign off in a plan: its monitoring body (an empty form comes back with its errors).
+    "review.settings": {"GET": of_perus_plan(only(Role.committee)), "POST": of_perus_plan(only(Role.committee))},
+    # The focal point's entries to sign off: none of the visitors is a focal point.
+    "review.waiting": {"GET": only()},
     # The entry's conversation: its institution and the plan's reviewers (an empty comment comes back, 400; an
     # unknown comment to resolve: a message).
     "progress.comment_entry": {"POST": entry_of_the_navy(OK, OK)},
@@ -264,7 +272,7 @@ def _sample_entries(app, plan_code: str, country: str, institution_code: str, re
         draft = save("draft")
         (evidence,) = uploads.store_evidence(session, reporter, draft, [(PDF, "application/pdf", "informe.pdf")])
         ids = {name: save(name).id for name in ("withdraw", "approve", "return", "approved")}
-        progress.approve_entry(session, committee, session.get(Entry, ids["approved"]))
+        steps.take_step(session, committee, session.get(Entry, ids["approved"]), "approve")
         session.commit()
         return ids | {"cycle": cycle.id, "draft": draft.id, "evidence": evidence.id}
 
@@ -398,9 +406,10 @@ def app_routes(app) -> list[tuple[object, str]]:
 
 
 def build_url(app, rule, samples: dict[str, object]) -> str:
-    missing = sorted(set(rule.arguments) - set(samples))
+    arguments = set(rule.arguments) - set(rule.defaults or {})  # a default (a workflow step's name) is the rule's own
+    missing = sorted(arguments - set(samples))
     assert not missing, f"no sample value for {missing} of {rule.endpoint} ({rule.rule}): add one to the world fixture"
-    return app.url_map.bind("localhost").build(rule.endpoint, {a: samples[a] for a in rule.arguments})
+    return app.url_map.bind("localhost").build(rule.endpoint, {a: samples[a] for a in arguments})
 
 
 class Visitor:

@@ -316,7 +316,7 @@ def dummy_url(app, rule) -> str:
     from werkzeug.routing import IntegerConverter
 
     values = {}
-    for name in rule.arguments:
+    for name in set(rule.arguments) - set(rule.defaults or {}):
         converter = rule._converters[name]
         if isinstance(converter, IntegerConverter):  # the app's own bounded int converter is one too
             values[name] = 1

@@ -25,6 +25,7 @@ from tracker.plan.export import export_plan
 from tracker.plan.loader import read_plan_file, validate_plan_data
 from tracker.progress import services as progress
 from tracker.progress.models import ActionStatus, CycleState, Entry, EntryState, ReportingCycle
+from tracker.review import steps
 
 YEAR = 2024
 PE, CL = "PE-2021", "CL-2022"
@@ -132,7 +133,7 @@ def _entries(plan_code: str, country: str, reporter_id: int, reviewer_id: int, i
                                    progress.ActionInput(action_status=ActionStatus.in_progress), submit=True)
 
     submitted = [submit(code).id for code in actions]
-    approved = progress.approve_entry(db.session, reviewer, submit(approved_action))
+    approved = steps.take_step(db.session, reviewer, submit(approved_action), "approve")
     return submitted, approved.id
 
 

@@ -13,7 +13,7 @@ def create_app(config: type | None = None) -> Flask:
     """Build the application; `config` defaults to the class named by TRACKER_ENV."""
     from config import INSTANCE_PATH, config_from_env
 
-    from tracker import errors, i18n, permissions, security, urls
+    from tracker import errors, i18n, permissions, review, security, urls
     from tracker.auth import login as auth_login
     from tracker.db import db
     from tracker.extensions import bootstrap, csrf, limiter
@@ -34,6 +34,7 @@ def create_app(config: type | None = None) -> Flask:
     limiter.init_app(app)
     auth_login.init_app(app)
     permissions.init_app(app)
+    review.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -54,9 +55,10 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.plan.views import bp as plan_bp
     from tracker.progress.views import bp as progress_bp
     from tracker.reports.views import bp as reports_bp
+    from tracker.review.views import bp as review_bp
 
     for blueprint in (core_bp, auth_bp, dashboard_bp, plan_bp, plan_edit_bp, plan_decisions_bp, plan_import_bp,
-                      progress_bp, budget_bp, reports_bp, admin_bp):
+                      progress_bp, review_bp, budget_bp, reports_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -6,6 +6,11 @@ from __future__ import annotations
 class DomainError(Exception):
     """Base of the business-rule errors."""
 
+    @property
+    def message(self) -> str:
+        """The sentence to show the user (a flash)."""
+        return str(self)
+
 
 class ValidationFailed(DomainError):
     """Input breaks a rule; `errors` holds (field, translated message) pairs, field '' for the form."""
@@ -13,6 +18,10 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: list[tuple[str, str]]):
         self.errors = errors
         super().__init__("; ".join(f"{f or 'form'}: {m}" for f, m in errors))
+
+    @property
+    def message(self) -> str:
+        return self.errors[0][1] if self.errors else str(self)
 
 
 class PermissionDenied(DomainError):

@@ -67,6 +67,7 @@ _PAIRS: list[tuple[enum.Enum, object]] = [
     (ActionStatus.delayed, _l("Delayed")),
     (ActionStatus.suspended, _l("Suspended")),
     (EntryState.draft, _l("Draft")),
+    (EntryState.awaiting_signoff, _l("Awaiting sign-off")),
     (EntryState.submitted, _l("Submitted")),
     (EntryState.returned, _l("Returned")),
     (EntryState.approved, _l("Approved")),
@@ -107,6 +108,9 @@ EVENT_LABELS = {
     "imported": _l("Imported from the Excel template"),
     "submit": _l("Submitted"),
     "withdraw": _l("Submission withdrawn"),
+    "endorse": _l("Endorsed by the institution's focal point"),
+    "send_back": _l("Sent back by the institution's focal point"),
+    "signoff_requested": _l("An entry waits for your sign-off"),
     "approve": _l("Approved"),
     "return": _l("Returned with a note"),
     "reopen": _l("Reopened"),
@@ -132,6 +136,7 @@ ENTRY_FIELD_LABELS = {
     "value": _l("Value"),
     "women": _l("Women"),
     "men": _l("Men"),
+    "reported_total": _l("Total in the source"),
     "numerator": _l("Numerator"),
     "denominator": _l("Denominator"),
     "value_text": _l("Progress (description)"),
@@ -189,6 +194,9 @@ def _amount(value, plan) -> str:
 # The fields of plan items as the plan's history names them (tracker.plan.editing records column names, plus
 # "created", "responsible", "confirmed" and "retired"); a name not listed is shown as stored.
 PLAN_FIELD_LABELS = {
+    "change_threshold": _l("Change flagged above (%)"),
+    "expected_min": _l("Lowest expected figure"),
+    "expected_max": _l("Highest expected figure"),
     "created": _l("Created"),
     "responsible": _l("Responsible institutions"),
     "confirmed": _l("Confirmation by the monitoring body"),
@@ -259,6 +267,10 @@ def quality_flag(flag) -> str:
                              change=change, before=before, now=now),
         Check.denominator_jump: _l("The denominator changed by %(change)s from the previous approved year "
                                    "(%(before)s → %(now)s).", change=change, before=before, now=now),
+        Check.sex_split_mismatch: _l("Women + men (%(now)s) differ from the total in the source (%(before)s).",
+                                     before=before, now=now),
+        Check.out_of_range: _l("The figure (%(now)s) is outside the range expected for this indicator (limit %(before)s).",
+                               before=before, now=now),
         Check.numerator_above_denominator: _l("The numerator (%(now)s) is above the denominator (%(before)s).",
                                               before=before, now=now),
         Check.no_evidence: _l("No evidence file, though the indicator names a means of verification."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -21,15 +23,42 @@ def alembic_config(connection=None) -> Config:
     return cfg
 
 
+@contextmanager
+def _migrating():
+    """A connection in one transaction for migrations. On SQLite, foreign keys are off meanwhile: a migration that
+    rebuilds a table (Alembic's batch mode) drops the old one, and ON DELETE CASCADE would empty the tables that
+    refer to it. That is SQLite's own procedure for schema changes: keys off, change, check the keys, keys on."""
+    with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _pragma(connection, "foreign_keys=OFF")  # no effect inside a transaction: before it begins
+        try:
+            with connection.begin():
+                yield connection
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if sqlite else []
+                if broken:
+                    raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+        finally:
+            if sqlite:
+                _pragma(connection, "foreign_keys=ON")
+
+
+def _pragma(connection, pragma: str) -> None:
+    """Straight to the driver: through SQLAlchemy the statement would open a transaction first (db._sqlite_begin)."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
 def upgrade(revision: str = "head") -> None:
     """Apply migrations up to `revision`."""
-    with db.engine.begin() as connection:
+    with _migrating() as connection:
         command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(revision: str) -> None:
     """Revert migrations down to `revision`."""
-    with db.engine.begin() as connection:
+    with _migrating() as connection:
         command.downgrade(alembic_config(connection), revision)
 
 

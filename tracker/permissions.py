@@ -14,6 +14,8 @@ from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from tracker.auth.models import Role
+from tracker.progress.models import EntryState
+from tracker.review import states
 from tracker.security import is_static_file
 
 # Reachable without logging in.
@@ -156,23 +158,19 @@ def _entry_plan(entry: Any) -> int:
 def can_view_entry(user: Any, entry: Any) -> bool:
     """Drafts and pending entries stay within their institution and the plan's reviewers; approved ones are
     for whoever reads the plan."""
-    if entry.state.value == "approved" and is_logged_in(user) and can_view_plan(user, entry.cycle.plan):
+    if entry.state in states.COUNTED and is_logged_in(user) and can_view_plan(user, entry.cycle.plan):
         return True
     return can_see_drafts_of(user, entry.institution_id, _entry_plan(entry))
 
 
 def can_comment_entry(user: Any, entry: Any) -> bool:
-    """The entry's conversation is between its institution's reporters and the plan's reviewers."""
+    """The entry's conversation is between its institution (its reporters and focal point) and the plan's reviewers."""
     return can_see_drafts_of(user, entry.institution_id, _entry_plan(entry))
 
 
 def can_edit_entry(user: Any, entry: Any) -> bool:
     """An institution's reporter edits its draft or returned entries while the cycle is open."""
-    return (
-        can_edit_for_institution(user, entry.institution_id)
-        and entry.state.value in ("draft", "returned")
-        and entry.cycle.is_open
-    )
+    return can_edit_for_institution(user, entry.institution_id) and entry.state in states.EDITABLE and entry.cycle.is_open
 
 
 def can_submit_entry(user: Any, entry: Any) -> bool:
@@ -181,18 +179,35 @@ def can_submit_entry(user: Any, entry: Any) -> bool:
 
 
 def can_withdraw_entry(user: Any, entry: Any) -> bool:
-    """The institution's reporter takes back a submission before review, while the cycle is open."""
-    return can_edit_for_institution(user, entry.institution_id) and entry.state.value == "submitted" and entry.cycle.is_open
+    """The institution's reporter takes back a submission before it is decided, while the cycle is open."""
+    return can_edit_for_institution(user, entry.institution_id) and entry.state in states.PENDING and entry.cycle.is_open
+
+
+def is_focal_point_of(user: Any, institution_id: int | None) -> bool:
+    """A reporter of the institution whose account is marked as its focal point."""
+    return can_edit_for_institution(user, institution_id) and bool(user.is_focal_point)
+
+
+def can_sign_off_entry(user: Any, entry: Any) -> bool:
+    """The institution's focal point endorses, or sends back, an entry waiting for its sign-off: never one they
+    submitted themselves, and never another institution's."""
+    return (is_focal_point_of(user, entry.institution_id) and entry.state == EntryState.awaiting_signoff
+            and entry.submitted_by_id != user.id)
 
 
 def can_review_entry(user: Any, entry: Any) -> bool:
     """The plan's reviewers approve or return submitted entries."""
-    return can_review(user, _entry_plan(entry)) and entry.state.value == "submitted"
+    return can_review(user, _entry_plan(entry)) and entry.state in states.WITH_COMMITTEE
 
 
 def can_reopen_entry(user: Any, entry: Any) -> bool:
     """The plan's reviewers unlock an approved entry (with a reason)."""
-    return can_review(user, _entry_plan(entry)) and entry.state.value == "approved"
+    return can_review(user, _entry_plan(entry)) and entry.state in states.COUNTED
+
+
+def can_manage_signoff(user: Any, plan: Any = None) -> bool:
+    """The plan's monitoring body decides which institutions' entries are endorsed by their focal point first."""
+    return can_review(user, plan)
 
 
 def can_download_reports(user: Any, plan: Any = None) -> bool:

@@ -77,11 +77,12 @@ def _fill_user_form(form, user: User) -> None:
     form.role.data = user.role.value
     form.institution.data = accounts.institution_ref(user.institution) or ""
     form.plans.data = accounts.user_plan_codes(user)
+    form.focal_point.data = user.is_focal_point
 
 
 def _user_input(form) -> accounts.UserInput:
     return accounts.UserInput(form.email.data, form.name.data, Role(form.role.data), form.institution.data or None,
-                              tuple(form.plans.data or ()))
+                              tuple(form.plans.data or ()), focal_point=bool(form.focal_point.data))
 
 
 # -- users ------------------------------------------------------------------------------------

@@ -35,10 +35,15 @@ PLAN_HELP = ("A plan's code, e.g. PE-2021; repeat for several. Committee: it sit
              "(at least one). Viewer: it reads only these plans (none: every plan). Other roles take none.")
 
 
+FOCAL_POINT_HELP = ("The reporter is the institution's focal point: endorses its entries where a plan asks for a "
+                    "sign-off (see the plan's Institution sign-off page).")
+
+
 def _describe(user: User, plans: list[str]) -> str:
     """role, PE:MGP, plans PE-2021 (what `users list` shows, in one phrase)."""
     parts = [user.role.value, services.institution_ref(user.institution) or ""]
     parts.append(_plans_text(user.role, plans) if user.role in (Role.committee, Role.viewer) else "")
+    parts.append("focal point" if user.is_focal_point else "")
     return ", ".join(p for p in parts if p)
 
 
@@ -55,20 +60,22 @@ def _plans_text(role: Role, plans: list[str]) -> str:
 @click.option("--plan", "plan_codes", metavar="CODE", multiple=True, help=PLAN_HELP)
 @click.option("--name", default="", help="Full name (default: the e-mail's local part).")
 @click.option("--no-change-required", is_flag=True, help="Do not force a password change at first login.")
+@click.option("--focal-point", is_flag=True, help=FOCAL_POINT_HELP)
 @with_appcontext
 def create_user(email: str, role: str, institution_ref: str | None, plan_codes: tuple[str, ...], name: str,
-                no_change_required: bool) -> None:
+                no_change_required: bool, focal_point: bool) -> None:
     """Create an account. The password is read from standard input when piped, otherwise prompted.
 
     \b
     Examples:
       tracker users create ana@mindef.gob.pe --role reporter --institution PE:MGP
+      tracker users create jefa@mindef.gob.pe --role reporter --institution PE:MGP --focal-point
       tracker users create luis@mindef.gob.pe --role committee --institution PE:CIG-MINDEF --plan PE-2021
       tracker users create eva@example.org --role viewer --plan PE-2021 --plan CL-2023
     """
     password = _read_password()
     data = services.UserInput(email=email, name=name, role=Role(role), institution_code=institution_ref,
-                              plan_codes=plan_codes)
+                              plan_codes=plan_codes, focal_point=focal_point)
     try:
         user = services.create_user(db.session, data, password, must_change=not no_change_required)
     except ValidationFailed as exc:
@@ -85,9 +92,10 @@ def create_user(email: str, role: str, institution_ref: str | None, plan_codes: 
 @click.option("--plan", "plan_codes", metavar="CODE", multiple=True, help=PLAN_HELP + " Replaces the account's plans.")
 @click.option("--no-plans", is_flag=True, help="Remove every plan (a viewer then reads every plan).")
 @click.option("--name", help="A new full name.")
+@click.option("--focal-point/--no-focal-point", default=None, help=FOCAL_POINT_HELP)
 @with_appcontext
 def edit_user(email: str, role: str | None, institution_ref: str | None, no_institution: bool,
-              plan_codes: tuple[str, ...], no_plans: bool, name: str | None) -> None:
+              plan_codes: tuple[str, ...], no_plans: bool, name: str | None, focal_point: bool | None) -> None:
     """Change an account's role, institution, plans or name; what is not given stays. It is audit-logged.
 
     \b
@@ -95,6 +103,7 @@ def edit_user(email: str, role: str | None, institution_ref: str | None, no_inst
       tracker users edit luis@mindef.gob.pe --plan PE-2021 --plan CL-2023
       tracker users edit ana@mindef.gob.pe --role committee --institution PE:CIG-MINDEF --plan PE-2021
       tracker users edit eva@example.org --no-plans
+      tracker users edit jefa@mindef.gob.pe --focal-point
     """
     user = _user_or_fail(email)
     if (institution_ref and no_institution) or (plan_codes and no_plans):
@@ -102,7 +111,10 @@ def edit_user(email: str, role: str | None, institution_ref: str | None, no_inst
     new_role = Role(role) if role else user.role
     institution = None if no_institution else institution_ref or services.institution_ref(user.institution)
     data = services.UserInput(email=user.email, name=name or user.name, role=new_role, institution_code=institution,
-                              plan_codes=_kept_plans(user, new_role, plan_codes, no_plans))
+                              plan_codes=_kept_plans(user, new_role, plan_codes, no_plans),
+                              # Kept while the account stays a reporter; a new role ends it unless asked otherwise.
+                              focal_point=focal_point if focal_point is not None
+                              else user.is_focal_point and new_role == Role.reporter)
     try:
         services.update_user(db.session, user, data, actor=None)
     except ValidationFailed as exc:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from tracker.auth.models import Role
@@ -44,6 +44,8 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=options(choices(Role)), validators=[DataRequired()])
     institution = SelectField(_l("Institution"), choices=[], validate_choice=False,
                               description=_l("Required for reporters."))
+    focal_point = BooleanField(_l("Focal point of the institution"), description=_l(
+        "Reporters only: endorses (signs off) the institution's entries where a plan asks for it."))
     submit = SubmitField(_l("Save"))
 
 

@@ -30,6 +30,8 @@ class User(UserMixin, Base):
     role: Mapped[Role] = enum_column(Role, "role")
     institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("institution.id", ondelete="RESTRICT"))
     active: Mapped[bool] = mapped_column(default=True)
+    # A reporter who endorses (signs off) the institution's entries where a plan asks for that step.
+    is_focal_point: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     must_change_password: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str | None] = mapped_column(sa.String(5))
     created_at: Mapped[Timestamp]

@@ -85,6 +85,7 @@ class UserInput:
     role: Role
     institution_code: str | None = None  # "PE:MGP", or "MGP" when only one country has that code
     plan_codes: tuple[str, ...] = ()  # committee: the plans whose monitoring body it sits on; viewer: the only plans it reads
+    focal_point: bool = False  # reporters only: endorses the institution's entries where a plan asks for a sign-off
 
 
 def find_institution(session: Session, ref: str) -> Institution | None:
@@ -223,12 +224,14 @@ def create_user(session: Session, data: UserInput, password: str, actor: User | 
     name = data.name.strip() or email.split("@")[0]
     institution = _institution(session, data.role, data.institution_code)
     plans = _plans(session, data)
+    _check_focal_point(data)
     _check_password(password, *context_words(session, email, name, institution))
     user = User(
         email=email,
         name=name,
         role=data.role,
         institution=institution,
+        is_focal_point=data.focal_point,
         password_hash=hash_password(password),
         must_change_password=must_change,
         session_token=secrets.token_hex(16),
@@ -237,10 +240,15 @@ def create_user(session: Session, data: UserInput, password: str, actor: User | 
     session.flush()
     _set_plans(session, user, data.role, plans)
     audit.record(session, "user.created", actor=actor, target=user, email=email, role=data.role.value,
-                 institution=institution_ref(institution), plans=[p.code for p in plans])
+                 institution=institution_ref(institution), plans=[p.code for p in plans], focal_point=data.focal_point)
     if user.role == Role.committee:
         _committee_role_granted(session, user, actor, [p.code for p in plans])
     return user
+
+
+def _check_focal_point(data: UserInput) -> None:
+    if data.focal_point and data.role != Role.reporter:
+        raise ValidationFailed([("focal_point", str(_l("Only a reporter can be their institution's focal point.")))])
 
 
 def _committee_role_granted(session: Session, user: User, actor: User | None, plans: list[str]) -> None:
@@ -256,12 +264,16 @@ def update_user(session: Session, user: User, data: UserInput, actor: User) -> U
     email = _valid_email(session, data.email, user.id)
     institution = _institution(session, data.role, data.institution_code)
     plans = _plans(session, data)
+    _check_focal_point(data)
     before = {"email": user.email, "name": user.name, "role": user.role.value,
-              "institution": institution_ref(user.institution), "plans": user_plan_codes(user)}
+              "institution": institution_ref(user.institution), "plans": user_plan_codes(user),
+              "focal_point": user.is_focal_point}
     user.email, user.name, user.role, user.institution = email, data.name.strip() or user.name, data.role, institution
+    user.is_focal_point = data.focal_point
     _set_plans(session, user, data.role, plans)
     after = {"email": user.email, "name": user.name, "role": user.role.value,
-             "institution": institution_ref(institution), "plans": user_plan_codes(user)}
+             "institution": institution_ref(institution), "plans": user_plan_codes(user),
+             "focal_point": user.is_focal_point}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
         audit.record(session, "user.updated", actor=actor, target=user, changes=changes)

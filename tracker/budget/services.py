@@ -25,6 +25,7 @@ from tracker.plan.models import Action, BudgetBinding, Institution, Plan
 from tracker.progress import services as progress
 from tracker.progress.models import Entry, EntryKind, ReportingCycle
 from tracker.progress.queries import reporting_institutions
+from tracker.review import steps
 
 
 @dataclass
@@ -175,7 +176,7 @@ def save_budget_item(
                             request_key=request_key)
     audit.record(session, f"entry.{event}", actor=user, target=entry, item="budget", year=cycle.year)
     if submit:
-        progress.apply_transition(session, user, entry, "submit", request_key=request_key)
+        steps.take_step(session, user, entry, "submit", request_key=request_key)
     return entry
 
 

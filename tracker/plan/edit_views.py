@@ -106,6 +106,8 @@ def _values(form, c: Choices, kind: K) -> dict[str, Any]:
             measure=m.Measure(form.measure.data), direction=m.Direction(form.direction.data),
             frequency=m.Frequency(form.frequency.data), counts_people=form.counts_people.data,
             cumulative=form.cumulative.data, baseline_value=form.baseline_value.data, baseline_year=form.baseline_year.data,
+            change_threshold=form.change_threshold.data, expected_min=form.expected_min.data,
+            expected_max=form.expected_max.data,
         )
     return values
 

@@ -174,6 +174,11 @@ def _indicator_problems(v: dict[str, Any]) -> Iterable[Problem]:
         yield Problem("baseline_year", _l("Give a year between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
     if v.get("measure") == m.Measure.percentage and v.get("baseline_value") is not None and not 0 <= v["baseline_value"] <= 100:
         yield Problem("baseline_value", _l("A percentage is between 0 and 100."))
+    low, high = v.get("expected_min"), v.get("expected_max")
+    if low is not None and high is not None and low > high:
+        yield Problem("expected_max", _l("The highest expected figure cannot be below the lowest."))
+    if v.get("change_threshold") is not None and v["change_threshold"] <= 0:
+        yield Problem("change_threshold", _l("Give a percentage above zero."))
 
 
 def approved_entries(session: Session, indicator_id: int) -> int:

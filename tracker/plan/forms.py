@@ -59,6 +59,13 @@ class IndicatorForm(ChangeMixin, ResponsibilityMixin, FlaskForm):
     means_of_verification_en = TextAreaField(_l("Means of verification in English"), validators=[Length(max=4000)])
     data_source_es = TextAreaField(_l("Data source in Spanish"), validators=[Length(max=4000)])
     data_source_en = TextAreaField(_l("Data source in English"), validators=[Length(max=4000)])
+    change_threshold = FigureField(
+        _l("Flag a change from the previous year above (%)"), validators=[Optional(), NumberRange(min=1, max=10000)],
+        description=_l("Reviewers see a flag when an institution's figure moves more than this from its previous "
+                       "approved year. Empty: 50 %."))
+    expected_min = FigureField(_l("Lowest expected figure"), validators=[Optional(), NumberRange(min=-MAX_FIGURE, max=MAX_FIGURE)])
+    expected_max = FigureField(_l("Highest expected figure"), validators=[Optional(), NumberRange(min=-MAX_FIGURE, max=MAX_FIGURE)],
+                               description=_l("A figure outside this range is flagged for the reviewers; it is never refused."))
     submit = SubmitField(_l("Save changes"))
 
     def target_fields(self) -> list:

@@ -441,6 +441,11 @@ class Indicator(Provenance, Lifecycle, Base):
     data_source_es: Mapped[str] = mapped_column(sa.Text, default="")
     data_source_en: Mapped[str] = mapped_column(sa.Text, default="")
     tags: Mapped[str] = mapped_column(sa.String(255), default="")
+    # Data-quality flags (never blocking): a change from the previous approved year beyond this percentage (none: the
+    # default ±50 %), and the range its figure is expected in.
+    change_threshold: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 4))
+    expected_min: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    expected_max: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
     # The plan file's note on this indicator (e.g. why it has no targets yet).
     note_es: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     note_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
@@ -467,6 +472,9 @@ class Indicator(Provenance, Lifecycle, Base):
         sa.CheckConstraint(
             "(baseline_value IS NULL) = (baseline_year IS NULL)", "baseline_has_year"
         ),
+        sa.CheckConstraint("change_threshold IS NULL OR change_threshold > 0", "change_threshold_positive"),
+        sa.CheckConstraint("expected_min IS NULL OR expected_max IS NULL OR expected_min <= expected_max",
+                           "expected_range_ordered"),
     )
 
 

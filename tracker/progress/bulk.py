@@ -33,7 +33,7 @@ from tracker.plan.models import Action, Indicator, Institution
 from tracker.progress import services
 from tracker.progress.forms import indicator_fields
 from tracker.progress.models import ActionStatus, Entry, EntryKind, EntryState, ReportingCycle
-from tracker.progress.workflow import EDITABLE_STATES
+from tracker.review.states import EDITABLE as EDITABLE_STATES
 
 FORMAT = "nap-tracker-bulk-1"
 META_SHEET = "_meta"
@@ -78,6 +78,8 @@ COLUMNS: dict[EntryKind, tuple[Column, ...]] = {
         Column("value_bool", _l("Achieved?"), 12, True),
         Column("narrative", _l("Narrative"), 50, True),
         Column("data_source", _l("Data source"), 30, True),
+        # Last, so that templates downloaded before it existed still read column by column.
+        Column("reported_total", _l("Total in the source"), 12, True),
     ),
     EntryKind.action: (
         _CODE, _VERSION, Column("name", _l("Action"), 60), _STATE,
@@ -248,7 +250,7 @@ def _add_validations(sheet: Worksheet, kind: EntryKind, last_row: int) -> None:
         return
     add("value_bool", _list_validation([_("Yes"), _("No")]))
     message = _("Enter a whole number, zero or more.")
-    for key in ("women", "men"):
+    for key in ("women", "men", "reported_total"):
         add(key, DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", error=message, showErrorMessage=True))
     message = _("Enter a number, zero or more.")
     for key in ("value", "numerator", "denominator"):
@@ -578,7 +580,7 @@ def _action_input(filled: dict[str, Any], errors: list[str], context: _Context) 
 
 
 def _convert(key: str, cell: Any, context: _Context) -> Any:
-    if key in ("women", "men"):
+    if key in ("women", "men", "reported_total"):
         return _count(cell)
     if key in ("value", "numerator", "denominator"):
         return _number(cell)

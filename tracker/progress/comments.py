@@ -20,11 +20,13 @@ from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.progress.models import Entry, EntryComment, EntryVersion
 
 MAX_COMMENT = 5000
+# Steps whose note sends the entry back to its reporters: the monitoring body's return, the focal point's send-back.
+RETURN_EVENTS = ("return", "send_back")
 
 
 @dataclass(frozen=True)
 class ThreadItem:
-    """A comment, or a return note of the committee, in the order they were written."""
+    """A comment, or a return note (of the committee or of the focal point), in the order they were written."""
 
     at: datetime
     author: str
@@ -39,7 +41,8 @@ class ThreadItem:
 def thread(session: Session, entry: Entry) -> list[ThreadItem]:
     """The entry's comments and return notes, oldest first (two queries)."""
     comments = session.scalars(sa.select(EntryComment).filter_by(entry_id=entry.id).order_by(EntryComment.id))
-    notes = session.scalars(sa.select(EntryVersion).filter_by(entry_id=entry.id, event="return").order_by(EntryVersion.id))
+    notes = session.scalars(sa.select(EntryVersion).where(EntryVersion.entry_id == entry.id,
+                                                          EntryVersion.event.in_(RETURN_EVENTS)).order_by(EntryVersion.id))
     items = [ThreadItem(c.created_at, c.author_name, c.body, c) for c in comments]
     items += [ThreadItem(v.at, v.user_name or "—", v.note) for v in notes if v.note]
     return sorted(items, key=lambda item: item.at)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, joinedload
 from tracker import quality
 from tracker import status as st
 from tracker.plan.models import Indicator, IndicatorTarget, Institution
-from tracker.progress.models import Entry, EntryKind, EntryState, Evidence, ReportingCycle
+from tracker.progress.models import Entry, EntryKind, Evidence, ReportingCycle
+from tracker.review import states
 
 
 def indicator_spec(indicator: Indicator) -> st.IndicatorSpec:
@@ -28,6 +29,15 @@ def indicator_spec(indicator: Indicator) -> st.IndicatorSpec:
         counts_people=indicator.counts_people,
         baseline=indicator.baseline_value,
         tags=tuple(indicator.tags.split()),
+    )
+
+
+def indicator_rules(indicator: Indicator) -> quality.Rules:
+    """The quality rules the indicator sets (its threshold and range), with the defaults where it sets none."""
+    return quality.Rules(
+        threshold=indicator.change_threshold / 100 if indicator.change_threshold is not None else quality.CHANGE_THRESHOLD,
+        expected_min=indicator.expected_min, expected_max=indicator.expected_max,
+        names_verification=bool(indicator.means_of_verification_es or indicator.means_of_verification_en),
     )
 
 
@@ -76,7 +86,7 @@ def review_context(session: Session, entry: Entry) -> ReviewContext | None:
     targets = dict(session.execute(sa.select(IndicatorTarget.year, IndicatorTarget.value).filter_by(indicator_id=indicator.id)).all())
     approved = session.execute(
         sa.select(Entry, ReportingCycle.year).join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
-        .where(Entry.indicator_id == indicator.id, Entry.state == EntryState.approved, Entry.id != entry.id)
+        .where(Entry.indicator_id == indicator.id, Entry.state.in_(states.COUNTED), Entry.id != entry.id)
         .options(joinedload(Entry.institution)).order_by(ReportingCycle.year)
     ).all()
     this = entry_value(entry, year)
@@ -90,8 +100,7 @@ def review_context(session: Session, entry: Entry) -> ReviewContext | None:
         earlier=_earlier(spec, own),
         others=[OtherReport(e.institution, quality.figure(spec, entry_value(e, y))) for e, y in others if y == year],
         result=st.indicator_performance(spec, targets, counted, year),
-        flags=quality.flags(spec, this, previous, len(entry.evidence), bool(indicator.means_of_verification_es
-                                                                            or indicator.means_of_verification_en)),
+        flags=quality.flags(spec, this, previous, len(entry.evidence), indicator_rules(indicator), entry.reported_total),
     )
 
 
@@ -113,7 +122,7 @@ def queue_flags(session: Session, entries: list[Entry]) -> dict[int, list[qualit
     pairs = {(e.indicator_id, e.institution_id) for e in reports}
     approved = session.execute(
         sa.select(Entry, ReportingCycle.year).join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
-        .where(Entry.state == EntryState.approved, Entry.indicator_id.in_({i for i, _ in pairs}),
+        .where(Entry.state.in_(states.COUNTED), Entry.indicator_id.in_({i for i, _ in pairs}),
                Entry.institution_id.in_({i for _, i in pairs}))
         .order_by(ReportingCycle.year)
     ).all()
@@ -126,6 +135,5 @@ def _entry_flags(entry: Entry, approved: list[tuple[Entry, int]], files: int) ->
     year, indicator = entry.cycle.year, entry.indicator
     earlier = [entry_value(a, y) for a, y in approved if (a.indicator_id, a.institution_id) == (entry.indicator_id, entry.institution_id)
                and y < year and a.id != entry.id]
-    names_verification = bool(indicator.means_of_verification_es or indicator.means_of_verification_en)
     return quality.flags(indicator_spec(indicator), entry_value(entry, year), earlier[-1] if earlier else None, files,
-                         names_verification)
+                         indicator_rules(indicator), entry.reported_total)

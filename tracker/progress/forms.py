@@ -44,6 +44,8 @@ class IndicatorEntryForm(_EntryForm):
     value = DecimalField(_l("Value"), validators=[Optional()], places=None)
     women = IntegerField(_l("Women"), validators=[Optional()])
     men = IntegerField(_l("Men"), validators=[Optional()])
+    reported_total = IntegerField(_l("Total in the source (optional)"), validators=[Optional()],
+                                  description=_l("If your source gives a total, type it: women and men should add up to it."))
     numerator = DecimalField(_l("Numerator"), validators=[Optional()], places=None)
     denominator = DecimalField(_l("Denominator"), validators=[Optional()], places=None)
     value_text = TextAreaField(_l("Progress (description)"), validators=[Length(max=20000)])
@@ -55,7 +57,7 @@ class IndicatorEntryForm(_EntryForm):
 # Which value fields an indicator's form shows.
 def indicator_fields(indicator: Indicator) -> set[str]:
     if indicator.counts_people:
-        shown = {"women", "men"} | ({"denominator"} if indicator.measure == Measure.percentage else set())
+        shown = {"women", "men", "reported_total"} | ({"denominator"} if indicator.measure == Measure.percentage else set())
     else:
         shown = {
             Measure.number: {"value"},
@@ -68,7 +70,7 @@ def indicator_fields(indicator: Indicator) -> set[str]:
 
 def build_indicator_form(indicator: Indicator, **kwargs) -> IndicatorEntryForm:
     form = IndicatorEntryForm(**kwargs)
-    for name in ("value", "women", "men", "numerator", "denominator", "value_text", "value_bool"):
+    for name in ("value", "women", "men", "reported_total", "numerator", "denominator", "value_text", "value_bool"):
         if name not in indicator_fields(indicator):
             delattr(form, name)
     return form

@@ -28,8 +28,11 @@ class EntryKind(enum.StrEnum):
 
 
 class EntryState(enum.StrEnum):
+    """Where an entry is in the review workflow: the steps between these are declared in tracker.review.workflow."""
+
     draft = "draft"
-    submitted = "submitted"
+    awaiting_signoff = "awaiting_signoff"  # submitted, waiting for the institution's focal point (where the plan asks)
+    submitted = "submitted"  # with the monitoring body
     returned = "returned"
     approved = "approved"
 
@@ -91,7 +94,8 @@ class DeadlineException(Base):
 
 
 # The fields of an entry that a reporter fills in; versions keep a snapshot of exactly these.
-INDICATOR_FIELDS = ("value", "women", "men", "numerator", "denominator", "value_text", "value_bool", "narrative", "data_source")
+INDICATOR_FIELDS = ("value", "women", "men", "reported_total", "numerator", "denominator", "value_text", "value_bool",
+                    "narrative", "data_source")
 ACTION_FIELDS = ("action_status", "done", "challenges", "next_steps")
 
 
@@ -113,6 +117,8 @@ class Entry(Base):
     value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
     women: Mapped[int | None]
     men: Mapped[int | None]
+    # The total the source gives where people are counted (optional): a flag when women + men differ from it.
+    reported_total: Mapped[int | None]
     numerator: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
     denominator: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
     value_text: Mapped[str] = mapped_column(sa.Text, default="")
@@ -131,6 +137,10 @@ class Entry(Base):
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    # The institution's focal point's last sign-off step (endorsed, or sent back), where the plan asks for one.
+    signoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signoff_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
 
@@ -138,7 +148,9 @@ class Entry(Base):
     institution: Mapped[Institution] = relationship()
     indicator: Mapped[Indicator | None] = relationship()
     action: Mapped[Action | None] = relationship()
-    reviewed_by: Mapped[User | None] = relationship()
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    signoff_by: Mapped[User | None] = relationship(foreign_keys=[signoff_by_id])
     evidence: Mapped[list[Evidence]] = relationship(
         order_by="Evidence.id",
         primaryjoin="and_(Evidence.entry_id == Entry.id, Evidence.removed_at.is_(None))",
@@ -161,6 +173,7 @@ class Entry(Base):
         ),
         sa.CheckConstraint("women IS NULL OR women >= 0", "women_not_negative"),
         sa.CheckConstraint("men IS NULL OR men >= 0", "men_not_negative"),
+        sa.CheckConstraint("reported_total IS NULL OR reported_total >= 0", "reported_total_not_negative"),
         sa.CheckConstraint("numerator IS NULL OR numerator >= 0", "numerator_not_negative"),
         sa.CheckConstraint("denominator IS NULL OR denominator > 0", "denominator_positive"),
         sa.CheckConstraint("version >= 1", "version_positive"),
@@ -173,22 +186,22 @@ class Entry(Base):
     )
 
     @property
-    def fields(self) -> tuple[str, ...]:
-        if self.kind == EntryKind.budget:
-            from tracker.budget.models import BUDGET_FIELDS
+    def sent_back_by_focal_point(self) -> bool:
+        """Returned by the institution's focal point (not by the monitoring body): its sign-off step came last."""
+        return (self.state == EntryState.returned and self.signoff_at is not None
+                and (self.reviewed_at is None or self.signoff_at > self.reviewed_at))
 
-            return BUDGET_FIELDS
-        return INDICATOR_FIELDS if self.kind == EntryKind.indicator else ACTION_FIELDS
+    @property
+    def fields(self) -> tuple[str, ...]:
+        from tracker.review import kinds
+
+        return kinds.of(self).fields()
 
     def snapshot(self) -> dict[str, Any]:
         """The reporter's fields as JSON-ready values."""
-        if self.kind == EntryKind.budget:
-            return self.budget.snapshot() if self.budget is not None else {}
-        out: dict[str, Any] = {}
-        for name in self.fields:
-            value = getattr(self, name)
-            out[name] = value.value if isinstance(value, enum.Enum) else (str(value) if isinstance(value, Decimal) else value)
-        return out
+        from tracker.review import kinds
+
+        return kinds.of(self).snapshot(self)
 
     @property
     def item(self) -> Indicator | Action | None:
@@ -198,6 +211,19 @@ class Entry(Base):
     @property
     def is_locked(self) -> bool:
         return self.state == EntryState.approved
+
+
+class SignoffRequirement(Base):
+    """An institution whose entries in a plan are endorsed by its focal point before they reach the monitoring body."""
+
+    __tablename__ = "signoff_requirement"
+
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True)
+    set_by: Mapped[str] = mapped_column(sa.String(255))
+    set_at: Mapped[Timestamp]
+
+    institution: Mapped[Institution] = relationship()
 
 
 class EntryComment(Base):

@@ -30,8 +30,8 @@ from tracker.domain import PermissionDenied, WorkflowError
 from tracker.plan.models import Institution, MonitoringBody, Plan
 from tracker.plan.services import reviewing_body
 from tracker.progress.models import Entry, EntryKind, EntryState, Notification, OutboxMessage, ReportingCycle
+from tracker.review import kinds
 
-NOTIFIED_EVENTS = ("approve", "return", "reopen")
 SUBMITTED_EVENT = "entry_submitted"  # to the committee: in the app at once, by e-mail in the daily digest
 
 
@@ -39,15 +39,32 @@ def institution_reporters(session: Session, institution_id: int) -> list[User]:
     return list(session.scalars(sa.select(User).filter_by(institution_id=institution_id, role=Role.reporter, active=True)))
 
 
-def entry_changed(session: Session, entry: Entry, event: str, note: str = "") -> None:
-    """Tell the institution's reporters that the committee approved, returned or reopened their entry."""
-    if event not in NOTIFIED_EVENTS:
-        return
+def entry_changed(session: Session, entry: Entry, event: str, note: str = "", actor: User | None = None) -> None:
+    """Tell the institution's reporters (but whoever took the step) that their entry was endorsed or sent back by
+    the focal point, or approved, returned or reopened by the monitoring body."""
     for user in institution_reporters(session, entry.institution_id):
+        if actor is not None and user.id == actor.id:
+            continue
         session.add(Notification(user_id=user.id, event=event, entry_id=entry.id, note=note))
         with force_locale(user_locale(user)):
-            subject, body = _entry_mail(entry, event, note)
+            subject, body = _entry_mail(entry, event, note, actor)
         queue_mail(session, user.email, subject, body)
+
+
+def signoff_requested(session: Session, entry: Entry, actor: User | None = None) -> None:
+    """Tell the institution's focal points (but the one who submitted) that an entry waits for their sign-off."""
+    for user in institution_reporters(session, entry.institution_id):
+        if not user.is_focal_point or (actor is not None and user.id == actor.id):
+            continue
+        session.add(Notification(user_id=user.id, event=SIGNOFF_EVENT, entry_id=entry.id, note=entry.institution.code))
+        with force_locale(user_locale(user)):
+            subject = _("%(code)s (%(year)s) waits for your sign-off", code=_item_code(entry), year=entry.cycle.year)
+            body = "\n".join([subject + ".", "", _("Endorse it, or send it back with a note: %(url)s",
+                                                     url=_external_url("progress.show_entry", entry_id=entry.id))])
+        queue_mail(session, user.email, subject, body)
+
+
+SIGNOFF_EVENT = "signoff_requested"
 
 
 def user_locale(user: User) -> str:
@@ -61,16 +78,21 @@ def _item_code(entry: Entry) -> str:
     return entry.item.code if entry.item else _("Budget item")
 
 
-def _entry_mail(entry: Entry, event: str, note: str) -> tuple[str, str]:
+def _entry_mail(entry: Entry, event: str, note: str, actor: User | None = None) -> tuple[str, str]:
     code, year = _item_code(entry), entry.cycle.year
+    body = reviewing_body(entry.cycle.plan)
     subjects = {
+        "endorse": _("Your entry %(code)s (%(year)s) was endorsed and sent to %(body)s", code=code, year=year, body=body),
+        "send_back": _("Your entry %(code)s (%(year)s) was sent back by your institution's focal point", code=code,
+                       year=year),
         "approve": _("Your entry %(code)s (%(year)s) was approved", code=code, year=year),
         "return": _("Your entry %(code)s (%(year)s) was returned", code=code, year=year),
         "reopen": _("Your entry %(code)s (%(year)s) was reopened", code=code, year=year),
     }
     lines = [subjects[event] + "."]
     if note:
-        lines += ["", _("Note from %(body)s:", body=reviewing_body(entry.cycle.plan)), note]
+        author = actor.name if event == "send_back" and actor is not None else body
+        lines += ["", _("Note from %(body)s:", body=author), note]
     lines += ["", _("Open the entry: %(url)s", url=_external_url("progress.show_entry", entry_id=entry.id))]
     return subjects[event], "\n".join(lines)
 
@@ -217,8 +239,7 @@ def _shorten(text: str) -> str:
 
 
 def _item_form_url(cycle: ReportingCycle, item) -> str:
-    endpoint = "progress.indicator_entry" if item.kind == EntryKind.indicator else "progress.action_entry"
-    return _external_url(endpoint, code=cycle.plan.code, year=cycle.year, item_code=item.code)
+    return _external_url(kinds.of(item.kind).form_endpoint, code=cycle.plan.code, year=cycle.year, item_code=item.code)
 
 
 def send_reminders(session: Session, cycle: ReportingCycle, reminders: list[InstitutionReminder]) -> int:

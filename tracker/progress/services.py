@@ -23,7 +23,7 @@ from tracker.db import utcnow
 from tracker.domain import DomainError, PermissionDenied, ValidationFailed, WorkflowError
 from tracker.plan.models import Action, ActionInstitution, Indicator, IndicatorInstitution, Institution, Measure, Plan
 from tracker.plan.services import plan_timezone
-from tracker.progress import workflow
+from tracker.review import kinds, states, steps
 from tracker.status import deadline_end, people_numerator
 from tracker.progress.models import (
     ActionStatus,
@@ -322,7 +322,7 @@ def days_left(cycle: ReportingCycle, now: datetime | None = None, institution_id
 
 
 def find_entry(session: Session, cycle: ReportingCycle, institution_id: int, kind: EntryKind, item_id: int) -> Entry | None:
-    column = Entry.indicator_id if kind == EntryKind.indicator else Entry.action_id
+    column = getattr(Entry, kinds.of(kind).item_column)
     return session.scalars(
         sa.select(Entry).where(Entry.cycle_id == cycle.id, Entry.institution_id == institution_id, column == item_id)
     ).one_or_none()
@@ -352,6 +352,7 @@ class IndicatorInput:
     value: Decimal | None = None
     women: int | None = None
     men: int | None = None
+    reported_total: int | None = None
     numerator: Decimal | None = None
     denominator: Decimal | None = None
     value_text: str = ""
@@ -443,7 +444,8 @@ def _derived_value(indicator: Indicator, data: IndicatorInput) -> Decimal | None
     return None
 
 
-def _check_action_input(data: ActionInput, complete: bool) -> None:
+def check_action_input(data: ActionInput, complete: bool = False) -> None:
+    """An action's status is required to submit it; raises ValidationFailed."""
     if complete and data.action_status is None:
         raise ValidationFailed([("action_status", str(_l("Choose the action's status.")))])
 
@@ -537,7 +539,7 @@ def save_entry(
     record_version(session, entry, "created" if created and event == "saved" else event, user, request_key=request_key)
     audit.record(session, f"entry.{event}", actor=user, target=entry, item=item.code, year=cycle.year)
     if submit:
-        apply_transition(session, user, entry, "submit", request_key=request_key)
+        steps.take_step(session, user, entry, "submit", request_key=request_key)
     return entry
 
 
@@ -545,7 +547,7 @@ def _check_input(item: Indicator | Action, data: IndicatorInput | ActionInput, c
     if isinstance(item, Indicator):
         _check_indicator_input(item, data, complete=complete)
     else:
-        _check_action_input(data, complete=complete)
+        check_action_input(data, complete=complete)
 
 
 def save_drafts(session: Session, user, cycle: ReportingCycle, institution: Institution,
@@ -590,14 +592,14 @@ def save_drafts(session: Session, user, cycle: ReportingCycle, institution: Inst
 def check_editable(session: Session, entry: Entry, expected_version: int | None, request_key: str | None, user) -> None:
     """Lock the entry, then refuse a save of a locked state or of an older version."""
     lock_entry(session, entry)
-    if entry.state not in workflow.EDITABLE_STATES and request_key and _latest_version_key(session, entry, user) == request_key:
+    if entry.state not in states.EDITABLE and request_key and _latest_version_key(session, entry, user) == request_key:
         raise AlreadySaved(entry)  # a double click on "Save and submit" finds its entry submitted already
     _require_editable(entry)
     check_version(session, entry, expected_version, request_key, user)
 
 
 def _require_editable(entry: Entry) -> None:
-    if entry.state not in workflow.EDITABLE_STATES:
+    if entry.state not in states.EDITABLE:
         raise WorkflowError(str(_l("This entry is %(state)s and cannot be edited.", state=state_word(entry.state))))
 
 
@@ -607,7 +609,7 @@ def _kind_of(item: Indicator | Action) -> EntryKind:
 
 def _draft_entry(cycle: ReportingCycle, institution: Institution, kind: EntryKind, item) -> Entry:
     """A new entry's first version, before its values are applied (`item` is None for a budget item)."""
-    item_column = {EntryKind.indicator: "indicator_id", EntryKind.action: "action_id"}.get(kind)
+    item_column = kinds.of(kind).item_column
     return Entry(cycle_id=cycle.id, institution_id=institution.id, kind=kind, version=1, state=EntryState.draft,
                  **({item_column: item.id} if item_column else {}))
 
@@ -653,144 +655,6 @@ def state_word(state: EntryState) -> str:
     from tracker.labels import label
 
     return label(state).lower()
-
-
-# -- workflow -----------------------------------------------------------------------------------
-
-_POLICY = {
-    "submit": "can_submit_entry",
-    "withdraw": "can_withdraw_entry",
-    "approve": "can_review_entry",
-    "return": "can_review_entry",
-    "reopen": "can_reopen_entry",
-}
-
-
-def apply_transition(session: Session, user, entry: Entry, name: str, note: str = "", seen: int | None = None,
-                     request_key: str | None = None) -> Entry:
-    """Perform workflow step `name` on the entry as it is now (locked), at the version the user saw."""
-    t = workflow.transition(name)
-    lock_entry(session, entry)
-    check_seen_version(entry, seen)
-    if not workflow.allowed(name, entry.state):
-        raise WorkflowError(str(workflow.STATE_NOT_ALLOWED[name]))
-    if not getattr(permissions, _POLICY[name])(user, entry):
-        raise PermissionDenied()
-    if t.needs_note and not note.strip():
-        raise ValidationFailed([("note", str(_l("A note is required: say what must be fixed or why.")))])
-    if name == "submit":
-        _check_submission_complete(entry)
-    entry.state = t.target
-    entry.version += 1
-    now = utcnow()
-    if name == "submit":
-        entry.submitted_at = now
-    if name in ("approve", "return", "reopen"):
-        entry.reviewed_at, entry.reviewed_by_id = now, user.id
-        entry.review_note = note.strip() if t.needs_note else entry.review_note
-    session.flush()
-    record_version(session, entry, name, user, note.strip(), request_key=request_key)
-    audit.record(session, f"entry.{name}", actor=user, target=entry, note=note.strip() or None)
-    from tracker.progress import notifications
-
-    notifications.entry_changed(session, entry, name, note.strip())
-    if name == "submit":
-        notifications.entry_submitted(session, entry)  # the one place entries are submitted
-    return entry
-
-
-def _check_submission_complete(entry: Entry) -> None:
-    if entry.kind == EntryKind.budget:
-        from tracker.budget.services import check_budget_complete
-
-        check_budget_complete(entry)
-    elif entry.kind == EntryKind.indicator:
-        data = IndicatorInput(**{name: getattr(entry, name) for name in entry.fields})
-        _check_indicator_input(entry.indicator, data, complete=True)
-    else:
-        _check_action_input(ActionInput(**{name: getattr(entry, name) for name in entry.fields}), complete=True)
-
-
-def check_seen_version(entry: Entry, seen: int | None) -> None:
-    """A workflow step acts on the version the user was shown (None: not said, e.g. bulk review)."""
-    if seen is not None and seen != entry.version:
-        raise WorkflowError(str(_l("This entry changed while you were looking at it. Check it again before deciding.")))
-
-
-def submit_entry(session: Session, user, entry: Entry, seen: int | None = None) -> Entry:
-    """Send a draft or returned entry to the committee."""
-    require_open(entry.cycle)
-    return apply_transition(session, user, entry, "submit", seen=seen)
-
-
-@dataclass
-class SubmittedAll:
-    """What "submit all my complete drafts" did: the entries sent, and those left as they were, each with why."""
-
-    submitted: list[Entry] = field(default_factory=list)
-    incomplete: list[tuple[Entry, list[str]]] = field(default_factory=list)
-
-
-def submit_complete_drafts(session: Session, user, cycle: ReportingCycle, institution_id: int) -> SubmittedAll:
-    """Send every draft or returned entry of the institution in the cycle that is complete; each incomplete one
-    stays as it is (its own savepoint), listed with what it lacks."""
-    require_open(cycle)
-    pending = session.scalars(sa.select(Entry).filter_by(cycle_id=cycle.id, institution_id=institution_id)
-                              .where(Entry.state.in_([EntryState.draft, EntryState.returned]))
-                              .options(joinedload(Entry.indicator), joinedload(Entry.action)).order_by(Entry.id)).all()
-    done = SubmittedAll()
-    for entry in pending:
-        try:
-            with session.begin_nested():
-                submit_entry(session, user, entry)
-        except ValidationFailed as exc:
-            done.incomplete.append((entry, [message for _, message in exc.errors]))
-        else:
-            done.submitted.append(entry)
-    return done
-
-
-def withdraw_entry(session: Session, user, entry: Entry, seen: int | None = None) -> Entry:
-    """Take a submission back to draft before the committee reviews it."""
-    require_open(entry.cycle)
-    return apply_transition(session, user, entry, "withdraw", seen=seen)
-
-
-def approve_entry(session: Session, user, entry: Entry, seen: int | None = None) -> Entry:
-    """Committee approval: the entry is locked and its values count from now on."""
-    return apply_transition(session, user, entry, "approve", seen=seen)
-
-
-def return_entry(session: Session, user, entry: Entry, note: str, seen: int | None = None) -> Entry:
-    """Committee sends the entry back with a note saying what to fix."""
-    return apply_transition(session, user, entry, "return", note, seen=seen)
-
-
-def reopen_entry(session: Session, user, entry: Entry, reason: str, seen: int | None = None) -> Entry:
-    """Committee unlocks an approved entry, with a reason; it goes back to the institution."""
-    return apply_transition(session, user, entry, "reopen", reason, seen=seen)
-
-
-def review_many(
-    session: Session, user, entry_ids: list[int], decision: str, note: str = "", seen: dict[int, int] | None = None
-) -> list[Entry]:
-    """Approve or return several submitted entries at once, each at the version listed; all or nothing."""
-    if decision not in ("approve", "return"):
-        raise ValidationFailed([("decision", str(_l("Choose approve or return.")))])
-    # Locked in id order: two members deciding overlapping selections wait for each other, never deadlock.
-    # Only entries of the plans the user reviews: others are not even looked at (nor locked, nor told apart).
-    entries = session.scalars(sa.select(Entry).join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
-                              .where(Entry.id.in_(entry_ids), ReportingCycle.plan_id.in_(_reviewed_plans(user)))
-                              .options(joinedload(Entry.cycle)).order_by(Entry.id)).all()
-    if not entries:
-        raise ValidationFailed([("entries", str(_l("Select at least one entry.")))])
-    for entry in entries:
-        apply_transition(session, user, entry, decision, note, seen=(seen or {}).get(entry.id))
-    return list(entries)
-
-
-def _reviewed_plans(user) -> frozenset[int]:
-    return user.reviewed_plan_ids if permissions.can_review(user) else frozenset()
 
 
 def entry_history(session: Session, entry: Entry) -> list[EntryVersion]:

@@ -33,6 +33,7 @@ from tracker.progress.forms import (
     build_indicator_form,
 )
 from tracker.progress.models import ActionStatus, Entry, EntryKind, Evidence, ReportingCycle
+from tracker.review import steps, workflow
 from tracker.urls import int_arg, parse_int, year_arg
 
 bp = Blueprint("progress", __name__)
@@ -117,17 +118,17 @@ def submit_all(code: str, year: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        done = services.submit_complete_drafts(db.session, current_user, cycle, current_user.institution_id)
-    except WorkflowError as exc:
+        done = steps.submit_complete_drafts(db.session, current_user, cycle, current_user.institution_id)
+    except (WorkflowError, ValidationFailed) as exc:
         db.session.rollback()
-        flash(str(exc), "warning")
+        flash(exc.message, "warning")
         return redirect(url_for("progress.worklist", code=plan.code, year=year))
     db.session.commit()
     _flash_submitted_all(done)
     return redirect(url_for("progress.worklist", code=plan.code, year=year))
 
 
-def _flash_submitted_all(done: services.SubmittedAll) -> None:
+def _flash_submitted_all(done: steps.SubmittedAll) -> None:
     if done.submitted:
         flash(ngettext("%(num)d entry submitted.", "%(num)d entries submitted.", len(done.submitted)), "success")
     if done.incomplete:
@@ -152,7 +153,8 @@ def _indicator_input(form) -> services.IndicatorInput:
     get = lambda name: form._fields[name].data if name in form._fields else None  # noqa: E731
     value_bool = get("value_bool")
     return services.IndicatorInput(
-        value=_decimal(get("value")), women=get("women"), men=get("men"), numerator=_decimal(get("numerator")),
+        value=_decimal(get("value")), women=get("women"), men=get("men"), reported_total=get("reported_total"),
+        numerator=_decimal(get("numerator")),
         denominator=_decimal(get("denominator")), value_text=get("value_text") or "",
         value_bool=None if not value_bool else value_bool == "yes", narrative=form.narrative.data or "",
         data_source=form.data_source.data or "",
@@ -241,6 +243,7 @@ def _entry_view(entry: Entry, history, comment_form: CommentForm | None = None, 
     page = render_template(
         "progress/entry.html", entry=entry, history=history, context=review_context(db.session, entry),
         note_form=NoteForm(), reason_form=ReasonForm(), action_form=EmptyForm(), thread=thread,
+        next_steps=workflow.available(current_user, entry),
         comment_form=comment_form or CommentForm(formdata=None),
     )
     return page, status
@@ -280,7 +283,7 @@ def resolve_comment(entry_id: int, comment_id: int):
         comments.resolve_comment(db.session, current_user, entry, comment_id)
     except (ValidationFailed, WorkflowError) as exc:
         db.session.rollback()
-        flash(exc.errors[0][1] if isinstance(exc, ValidationFailed) else str(exc), "warning")
+        flash(exc.message, "warning")
     else:
         db.session.commit()
     return redirect(url_for("progress.show_entry", entry_id=entry.id, _anchor="conversation"))
@@ -290,62 +293,46 @@ def _int_or_none(value) -> int | None:
     return int(value) if value and str(value).isdigit() else None
 
 
-def _may_act(entry: Entry, reviewer_step: bool) -> bool:
-    """Who may attempt a step at all (the state is checked by the service, with a clear message)."""
-    if reviewer_step:
-        return permissions.can_review(current_user, entry.cycle.plan_id)
-    return permissions.can_edit_for_institution(current_user, entry.institution_id)
+# A step that needs a note names it "reason" when it unlocks approved data, "note" otherwise.
+_NOTE_FORMS = {"reopen": ReasonForm}
 
 
-def _workflow_step(entry_id: int, step, needs_text: str | None = None, reviewer_step: bool = False):
+def _step_form(name: str):
+    t = workflow.named(name)[0]
+    return _NOTE_FORMS.get(name, NoteForm)() if t.needs_note else EmptyForm()
+
+
+def take_step(entry_id: int, step: str):
+    """Any workflow step on one entry (see tracker.review.workflow): one view, one service, one commit."""
     entry = _entry_or_404(entry_id)
-    if not _may_act(entry, reviewer_step):
+    if not workflow.may_attempt(current_user, entry, step):
         abort(403)
-    form = {"note": NoteForm(), "reason": ReasonForm()}.get(needs_text) or EmptyForm()
+    form = _step_form(step)
     if not form.validate_on_submit():
-        for errors in getattr(form, "errors", {}).values():
+        for errors in form.errors.values():
             for message in errors:
                 flash(message, "danger")
         if not form.errors:
             abort(400)
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
-    text = getattr(form, needs_text).data if needs_text else None
+    note = next((f.data for f in form if f.name in ("note", "reason")), "")
     try:
-        step(db.session, current_user, entry, *([text] if needs_text else []), seen=parse_int(request.form.get("version")))
+        steps.take_step(db.session, current_user, entry, step, note or "", seen=parse_int(request.form.get("version")))
     except PermissionDenied:
         abort(403)
     except (WorkflowError, ValidationFailed) as exc:
         db.session.rollback()
-        flash(str(exc) if isinstance(exc, WorkflowError) else exc.errors[0][1], "danger")
+        flash(exc.message, "danger")
         return redirect(url_for("progress.show_entry", entry_id=entry.id))
     db.session.commit()
     flash(_("Done: the entry is now %(state)s.", state=services.state_word(entry.state)), "success")
     return redirect(url_for("progress.show_entry", entry_id=entry.id))
 
 
-@bp.post("/entries/<int:entry_id>/submit")
-def submit_entry(entry_id: int):
-    return _workflow_step(entry_id, services.submit_entry)
-
-
-@bp.post("/entries/<int:entry_id>/withdraw")
-def withdraw_entry(entry_id: int):
-    return _workflow_step(entry_id, services.withdraw_entry)
-
-
-@bp.post("/entries/<int:entry_id>/approve")
-def approve_entry(entry_id: int):
-    return _workflow_step(entry_id, services.approve_entry, reviewer_step=True)
-
-
-@bp.post("/entries/<int:entry_id>/return")
-def return_entry(entry_id: int):
-    return _workflow_step(entry_id, services.return_entry, "note", reviewer_step=True)
-
-
-@bp.post("/entries/<int:entry_id>/reopen")
-def reopen_entry(entry_id: int):
-    return _workflow_step(entry_id, services.reopen_entry, "reason", reviewer_step=True)
+# One URL per step, all served by take_step: a step declared in the workflow is a route (progress.<step>_entry).
+for _step in workflow.STEP_NAMES:
+    bp.add_url_rule(f"/entries/<int:entry_id>/{_step.replace('_', '-')}", endpoint=f"{_step}_entry", view_func=take_step,
+                    methods=["POST"], defaults={"step": _step})
 
 
 @bp.get("/entries/<int:entry_id>/evidence/<int:evidence_id>")
@@ -388,10 +375,10 @@ def review_queue():
     if bulk.validate_on_submit():
         try:
             ids, seen = _bulk_selection(filters, bulk)
-            done = services.review_many(db.session, current_user, ids, bulk.decision.data, bulk.note.data or "", seen)
+            done = steps.decide_many(db.session, current_user, ids, bulk.decision.data, bulk.note.data or "", seen)
         except (ValidationFailed, WorkflowError) as exc:
             db.session.rollback()
-            flash(exc.errors[0][1] if isinstance(exc, ValidationFailed) else str(exc), "danger")
+            flash(exc.message, "danger")
         except PermissionDenied:
             abort(403)
         else:
@@ -600,7 +587,7 @@ def remove_deadline_exception(cycle_id: int, institution_id: int):
         services.remove_deadline_exception(db.session, cycle, institution_id, form.reason.data, current_user)
     except (WorkflowError, ValidationFailed) as exc:
         db.session.rollback()
-        flash(exc.errors[0][1] if isinstance(exc, ValidationFailed) else str(exc), "warning")
+        flash(exc.message, "warning")
     else:
         db.session.commit()
         flash(_("Deadline exception removed: the cycle's deadline holds again."), "success")
