@@ -260,7 +260,7 @@ def test_purge_without_yes_asks_and_a_no_changes_nothing(app, cli, world, answer
     before = table_counts(app)
     result = cli("demo", "purge", input=answer)
     assert result.exit_code != 0
-    assert "Remove 8 demo accounts, 14 demo entries" in result.output and "Aborted" in result.output
+    assert "Remove 9 demo accounts, 14 demo entries" in result.output and "Aborted" in result.output
     assert table_counts(app) == before
     assert world.demo_evidence.exists()
 
@@ -315,7 +315,7 @@ def test_demo_leftovers_counts_accounts_entries_and_synthetic_plans(app, world):
         generate(db.session, TINY)
         db.session.commit()
         synthetic = db.session.scalar(sa.select(sa.func.count()).select_from(Entry).where(Entry.is_demo)) - 14
-    assert demo_leftovers_now(app) == {"demo accounts": 8, "demo entries": 14 + synthetic, "synthetic plans": 1}
+    assert demo_leftovers_now(app) == {"demo accounts": 9, "demo entries": 14 + synthetic, "synthetic plans": 1}
 
 
 def test_demo_leftovers_omits_zero_counts(app, cli, peru):
@@ -341,7 +341,7 @@ def test_production_refuses_to_serve_with_demo_data(app, world, monkeypatch):
         refuse_demo_data_in_production(app)
     message = str(exc.value)
     assert "\n" not in message
-    assert message == ("demo data present (8 demo accounts, 14 demo entries): remove it with "
+    assert message == ("demo data present (9 demo accounts, 14 demo entries): remove it with "
                        "`tracker demo purge --yes` before serving production")
 
 

@@ -231,11 +231,12 @@ def test_deactivate_is_audited(app, cli, make_user):
 def test_demo_accounts_creates_one_per_role_and_several_reporters(app, cli, peru):
     result = cli("demo", "accounts")
     assert result.exit_code == 0, result.output
-    assert user_count(app) == len(DEMO_ACCOUNTS) == 8
+    assert user_count(app) == len(DEMO_ACCOUNTS) == 9
     roles = [user(app, email).role for email, *_ in DEMO_ACCOUNTS]
     assert set(roles) == set(Role)
     assert roles.count(Role.reporter) >= 3
-    assert "(8 new)" in result.output
+    assert "(9 new)" in result.output
+    assert user(app, "jefatura.marina@demo.example.org").is_focal_point
 
 
 def test_demo_accounts_prints_emails_and_password(app, cli, peru):
@@ -257,7 +258,7 @@ def test_demo_accounts_is_idempotent(app, cli, peru):
     second = cli("demo", "accounts")
     assert second.exit_code == 0
     assert "(0 new)" in second.output
-    assert user_count(app) == 8
+    assert user_count(app) == len(DEMO_ACCOUNTS)
 
 
 def test_demo_accounts_without_the_plan_is_one_line_error(app, cli):

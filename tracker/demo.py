@@ -45,6 +45,7 @@ DEMO_ACCOUNTS = [
     ("comite@demo.example.org", "Comité de Igualdad de Género (demo)", Role.committee, "PE:CIG-MINDEF"),
     ("visor@demo.example.org", "Auditoría (demo)", Role.viewer, None),
     ("marina@demo.example.org", "Marina de Guerra (demo)", Role.reporter, "PE:MGP"),
+    ("jefatura.marina@demo.example.org", "Jefatura de la Marina, punto focal (demo)", Role.reporter, "PE:MGP"),
     ("ejercito@demo.example.org", "Ejército (demo)", Role.reporter, "PE:EP"),
     ("fap@demo.example.org", "Fuerza Aérea (demo)", Role.reporter, "PE:FAP"),
     ("ccffaa@demo.example.org", "Comando Conjunto (demo)", Role.reporter, "PE:CCFFAA"),
@@ -52,6 +53,8 @@ DEMO_ACCOUNTS = [
 ]
 DEMO_EMAILS = tuple(email for email, *_ in DEMO_ACCOUNTS)
 DEMO_PLANS = {Role.committee: ("PE-2021",)}  # the demo committee sits on Peru's monitoring body
+# The Navy's focal point: signs off the Navy's entries once the committee turns the sign-off on for it.
+DEMO_FOCAL_POINTS = frozenset({"jefatura.marina@demo.example.org"})
 
 
 def _at(year: int, month: int, day: int) -> datetime:

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from tracker.auth import services
 from tracker.db import db
-from tracker.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PLANS
+from tracker.demo import DEMO_ACCOUNTS, DEMO_FOCAL_POINTS, DEMO_PASSWORD, DEMO_PLANS
 from tracker.domain import ValidationFailed
 
 demo_group = click.Group("demo", help="Demonstration data: create it (development only) or purge it (anywhere).")
@@ -32,7 +32,7 @@ def demo_accounts() -> None:
     for email, name, role, institution in DEMO_ACCOUNTS:
         if services.find_user(db.session, email) is None:
             data = services.UserInput(email=email, name=name, role=role, institution_code=institution,
-                                      plan_codes=DEMO_PLANS.get(role, ()))
+                                      plan_codes=DEMO_PLANS.get(role, ()), focal_point=email in DEMO_FOCAL_POINTS)
             try:
                 services.create_user(db.session, data, DEMO_PASSWORD, must_change=False)
             except ValidationFailed as exc:
@@ -44,7 +44,8 @@ def demo_accounts() -> None:
     click.echo(f"Demo accounts ({created} new), password for all: {DEMO_PASSWORD}")
     for email, _name, role, institution in DEMO_ACCOUNTS:
         plans = " ".join(DEMO_PLANS.get(role, ()))
-        click.echo(f"  {email:28} {role.value:10} {institution or '':16} {plans}".rstrip())
+        focal = "focal point" if email in DEMO_FOCAL_POINTS else ""
+        click.echo(f"  {email:33} {role.value:10} {institution or '':16} {plans}{focal}".rstrip())
 
 
 @demo_group.command("entries")

@@ -13,6 +13,7 @@ from tracker.budget.models import AMOUNTS, BudgetItem
 from tracker.budget.services import clause_institutions
 from tracker.plan.models import Institution, Plan
 from tracker.progress.models import Entry, EntryKind, ReportingCycle
+from tracker.review import states
 
 
 @dataclass
@@ -36,7 +37,7 @@ class ComplianceTable:
     rows: list[ComplianceRow]
     result: st.BudgetCompliance
     totals: dict[str, Decimal]
-    counted_states: frozenset[str] = frozenset({"approved"})
+    counted_states: frozenset[str] = frozenset(s.value for s in states.COUNTED)
 
     @property
     def execution_rate(self) -> Decimal | None:
@@ -74,7 +75,7 @@ def compliance_table(session: Session, plan: Plan, year: int, include_pending: b
     The denominator is the institutions the plan's clause names, else every institution with assigned
     items. Approved items count; with `include_pending` (provisional reports) submitted ones count too.
     """
-    counted = frozenset({"approved", "submitted"} if include_pending else {"approved"})
+    counted = frozenset(s.value for s in (states.COUNTED_PROVISIONALLY if include_pending else states.COUNTED))
     institutions = clause_institutions(session, plan)
     pairs = budget_entries(session, plan, year)
     result = st.budget_compliance([i.id for i in institutions], facts(pairs), counted)

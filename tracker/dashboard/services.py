@@ -17,8 +17,9 @@ from tracker import status as st
 from tracker.dashboard.reference import STRATEGY_YEARS, parity_targets
 from tracker.progress.context import entry_value, indicator_spec
 from tracker.plan import models as pm
-from tracker.progress.models import ActionStatus, Entry, EntryKind, EntryState, ReportingCycle
+from tracker.progress.models import ActionStatus, Entry, EntryKind, ReportingCycle
 from tracker.progress.services import deadline_exceptions, deadline_moment, institution_deadline
+from tracker.review import states
 
 PEACEKEEPING_TAG = "peacekeeping"
 
@@ -123,8 +124,8 @@ class EntryRows:
 
     def counted(self, institution_id: int | None = None, include_pending: bool = False) -> list[tuple[Entry, int]]:
         """Approved entries (and submitted ones too when pending data is included, as provisional)."""
-        states = {EntryState.approved, EntryState.submitted} if include_pending else {EntryState.approved}
-        return [(e, y) for e, y in self.rows if e.state in states and (institution_id is None or e.institution_id == institution_id)]
+        counted = states.COUNTED_PROVISIONALLY if include_pending else states.COUNTED
+        return [(e, y) for e, y in self.rows if e.state in counted and (institution_id is None or e.institution_id == institution_id)]
 
 
 def load_entries(session: Session, plan: pm.Plan) -> EntryRows:
