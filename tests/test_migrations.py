@@ -80,3 +80,17 @@ def test_committee_members_still_review_after_the_upgrade_and_the_next_seed(app,
         db.session.commit()
         plan_id = db.session.scalars(sa.select(Plan.id).filter_by(code="PE-2021")).one()
         assert db.session.get(User, user_id).reviewed_plan_ids == {plan_id}
+
+
+def test_the_sign_off_migration_rebuilds_entries_without_losing_what_refers_to_them(app, review_world):
+    """0014 rebuilds entry, entry_version and indicator on SQLite (new CHECKs): with foreign keys off meanwhile,
+    the versions, notifications and targets that refer to them stay, both ways."""
+    with app.app_context():
+        before = _counts("entry", "entry_version", "notification", "indicator_target", "indicator_institution",
+                         "user_account", "body_member")
+        migrate.downgrade("0013")
+        assert _counts(*before) == before
+        migrate.upgrade("head")
+        assert _counts(*before) == before
+        assert db.session.execute(sa.text("PRAGMA foreign_keys" if db.engine.dialect.name == "sqlite"
+                                          else "SELECT 1")).scalar_one() == 1

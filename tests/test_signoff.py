@@ -103,7 +103,7 @@ def test_the_focal_point_endorses_then_the_committee_approves(app, people):
 
     assert "PAR-1" in page_text(focal.get("/sign-off", headers=EN))
     page = page_text(focal.get(url, headers=EN))
-    assert "Endorse and send to the monitoring body" in page and "Send back with this note" in page
+    assert "Endorse and send" in page and "Send back with this note" in page
     assert focal.post_form(f"{url}/endorse", {}, token_from=url).status_code == 302
     endorsed = _entry(app, entry_id)
     assert endorsed.state == EntryState.submitted

@@ -317,3 +317,51 @@ def test_the_committees_menu_fits_a_1280_pixel_window(app, make_user, new_page, 
     login(page, email)
     page.goto("/plans/PE-2021")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+def test_an_institution_signs_off_before_the_committee_decides(app, make_user, new_page, open_cycle):
+    """Issue 16's sign-off end to end: the committee asks the Navy for a sign-off; the Navy's reporter submits, its
+    focal point endorses from the list of what waits for it, and the committee approves; every step names who."""
+    _, committee_email = make_user(Role.committee, name="Comité Revisor")
+    _, reporter_email = make_user(Role.reporter, email="ana@marina.example", institution="MGP", name="Ana Reportera")
+    _, focal_email = make_user(Role.reporter, email="jefa@marina.example", institution="MGP", name="Jefa Visadora",
+                               focal_point=True)
+    committee = new_page()
+    login(committee, committee_email)
+    committee.goto("/plans/PE-2021")
+    committee.locator("#plan-management").click()
+    committee.get_by_role("link", name="Visado institucional").click()
+    committee.check("#signoff-MGP")
+    committee.fill("#reason", "Acta 4-2026: la Marina visa sus registros")
+    shot(committee, "signoff-settings-es")
+    committee.get_by_role("button", name="Guardar el visado").click()
+    committee.wait_for_load_state()
+    assert committee.is_checked("#signoff-MGP")
+
+    reporter = new_page()
+    login(reporter, reporter_email)
+    reporter.goto(f"/plans/PE-2021/report/{YEAR}")
+    reporter.locator('a[href$="/actions/PAR-1"]').click()
+    reporter.select_option("#action_status", "in_progress")
+    reporter.fill("#done", "Talleres en Callao")
+    reporter.locator("button[name=send]").click()
+    reporter.wait_for_load_state()
+    assert _entry_state(app) == EntryState.awaiting_signoff
+
+    focal = new_page()
+    login(focal, focal_email)
+    focal.get_by_role("link", name="Por visar").click()
+    focal.get_by_role("link", name="PAR-1").click()
+    shot(focal, "signoff-entry-es")
+    focal.get_by_role("button", name="Dar visto bueno y enviar", exact=True).click()
+    focal.wait_for_load_state()
+    assert _entry_state(app) == EntryState.submitted
+
+    committee.goto("/review")
+    committee.get_by_role("link", name="PAR-1").first.click()
+    assert "visado por el punto focal Jefa Visadora" in committee.content()
+    committee.get_by_role("button", name="Validar").first.click()
+    committee.wait_for_load_state()
+    assert _entry_state(app) == EntryState.approved
+    page = committee.content()
+    assert "Enviado por Ana Reportera" in page and "decidido por Comité Revisor" in page
