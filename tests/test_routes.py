@@ -193,6 +193,11 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "reports.download": {"GET": of_perus_plan(only(Role.committee, Role.viewer, Role.admin))},
     "reports.final": {"GET": of_perus_plan(only(Role.committee, Role.viewer, Role.admin))},
     "reports.save_validation": {"POST": of_perus_plan(only(Role.committee))},
+    # The choice of format and language (a redirect to the file), and the report as a page.
+    "reports.choose": {"GET": of_perus_plan(only(Role.committee, Role.viewer, Role.admin))},
+    "reports.preview": {"GET": of_perus_plan(only(Role.committee, Role.viewer, Role.admin))},
+    # The committee's commentary on the year (an empty form is saved: nothing changes).
+    "reports.commentary": {"GET": of_perus_plan(only(Role.committee)), "POST": of_perus_plan(only(Role.committee))},
     "reports.finalize": {"POST": of_perus_plan(only(Role.committee))},  # refused with a message here: no validation yet
 }
 

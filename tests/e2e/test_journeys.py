@@ -175,14 +175,18 @@ def test_committee_downloads_the_report_as_pdf_and_excel(app, make_user, new_pag
     committee.locator('form[action$="/approve"] button').click()
     committee.goto(f"/reports?plan=PE-2021&year={YEAR}")
     shot(committee, "reports-es")
-    row = committee.locator("tr.table-active")
+    choice = committee.locator("form.report-download").first
+    choice.locator('select[name="fmt"]').select_option("pdf")
+    choice.locator('select[name="lang"]').select_option("es")
     with committee.expect_download() as pdf_download:
-        row.locator('span[lang="es"] a.download-pdf').click()
+        choice.get_by_role("button", name="Descargar").click()
     pdf = PdfReader(io.BytesIO(open(pdf_download.value.path(), "rb").read()))
     text = " ".join(page.extract_text() for page in pdf.pages)
     assert "De la Aceptación a la Inclusión" in text and "IND-PAR-2" in text and "205" in text
+    choice.locator('select[name="fmt"]').select_option("xlsx")
+    choice.locator('select[name="lang"]').select_option("en")
     with committee.expect_download() as xlsx_download:
-        row.locator('span[lang="en"] a.download-xlsx').click()
+        choice.get_by_role("button", name="Descargar").click()
     workbook = load_workbook(io.BytesIO(open(xlsx_download.value.path(), "rb").read()))
     values = [cell for sheet in workbook.worksheets for r in sheet.iter_rows(values_only=True) for cell in r]
     assert 26 in values and 179 in values and 205 in values  # women, men and total of the approved entry

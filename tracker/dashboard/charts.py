@@ -27,7 +27,10 @@ def _frame(width: int, height: int, title: str, description: str, body: str) -> 
 
 
 def _pct(value: Decimal | None) -> str:
-    return "—" if value is None else f"{round(value * 100)} %"
+    """A share as the page or report writes percentages, in its language ("67 %", "67%")."""
+    from flask_babel import format_percent
+
+    return "—" if value is None else format_percent(value)
 
 
 def bar_chart(title: str, description: str, bars: list[tuple[str, Decimal | None]], width: int = 560) -> Markup:
@@ -48,19 +51,20 @@ def bar_chart(title: str, description: str, bars: list[tuple[str, Decimal | None
 
 def line_chart(title: str, description: str, years: list[int], series: list[tuple[str, list[Decimal | None]]], width: int = 560) -> Markup:
     """Lines of shares (0..1) over the years, with a legend; gaps where a year has no value."""
-    height, left, right, top, bottom = 220, 40, 20, 14, 44
+    height, left, right, top, bottom = 220, 48, 24, 14, 44
     plot_w, plot_h = width - left - right, height - top - bottom
-    step = plot_w / max(1, len(years) - 1)
+    first, span = (years[0], max(1, years[-1] - years[0])) if years else (0, 1)
+    x_of = [left + plot_w * (year - first) / span for year in years]  # spaced by value: 2024 → 2026 is two steps
     parts = []
     for tick in (0, 50, 100):
         y = top + plot_h * (1 - tick / 100)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{TEXT}">{tick} %</text>')
-    for i, year in enumerate(years):
-        parts.append(f'<text x="{left + i * step:.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="11" fill="{TEXT}">{year}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{TEXT}">{_pct(Decimal(tick) / 100)}</text>')
+    for x, year in zip(x_of, years):
+        parts.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="11" fill="{TEXT}">{year}</text>')
     for s_index, (name, values) in enumerate(series):
         color = (BAR_COLOR, SECOND_COLOR)[s_index % 2]
-        points = [(left + i * step, top + plot_h * (1 - float(min(Decimal(1), v)))) for i, v in enumerate(values) if v is not None]
+        points = [(x, top + plot_h * (1 - float(min(Decimal(1), v)))) for x, v in zip(x_of, values) if v is not None]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')

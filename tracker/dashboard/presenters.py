@@ -34,3 +34,14 @@ def trend_chart(d: Dashboard) -> Markup | None:
         years,
         [(_("Actions completed or ongoing"), [a for _y, a, _b in d.trend]), (_("Mean indicator achievement"), [b for _y, _a, b in d.trend])],
     )
+
+
+def women_chart(d: Dashboard) -> Markup | None:
+    """The women's share of each indicator that counts people, for the year."""
+    if not d.women:
+        return None
+    return bar_chart(
+        _("Women's share, %(year)s", year=d.year),
+        _("Share of women among the people counted by each indicator, with approved data. The numbers are in the table below."),
+        [(r.indicator.code, r.result.actual.women_share) for r in d.women],
+    )

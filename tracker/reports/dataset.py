@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, format_percent
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -29,7 +29,10 @@ from tracker.labels import label
 from tracker.plan import models as pm
 from tracker.progress.models import ActionStatus
 
-SECTION_KEYS = ("summary", "actions", "indicators", "peacekeeping", "budget", "completeness", "validation", "annex")
+SECTION_KEYS = ("summary", "actions", "indicators", "peacekeeping", "institutions", "budget", "completeness", "validation",
+                "annex")
+# Only in a provisional report, after the budget section.
+PROVISIONAL_KEYS = ("pending",)
 
 
 @dataclass(frozen=True)
@@ -78,17 +81,19 @@ def build_annual_report(
     final: bool = False,
     extra_sections: list[Section] | None = None,
     validation: Any = None,
+    commentary: dict[str, Any] | None = None,
 ) -> ReportDataset:
     """The whole report for a plan and year, in `language` (es or en).
 
     `validation` is the committee's ReportValidation row for the year (None: not validated yet); it
-    becomes the section just before the annex.
+    becomes the section just before the annex. `commentary` maps "" (the whole plan) and pillar codes to the
+    committee's ReportCommentary rows: the executive summary carries them.
     """
     with force_locale(plan_locale(plan, language)):  # es_CL for Chile's plan in Spanish, as its pages
         d = dash.build_dashboard(session, plan, year, include_pending=include_pending, with_history=True)
         body = reviewing_body(plan)  # in the report's language: its locale is forced around the build
         sections = [
-            _summary(d, include_pending, body),
+            _summary(d, include_pending, body, commentary or {}),
             _actions(d),
             _indicators(d),
             _peacekeeping(d),
@@ -128,7 +133,7 @@ def _pillar_name(card: dash.PillarCard) -> str:
     return str(localized(card.pillar, "name")) if card.pillar else _("Not linked to a pillar")
 
 
-def _summary(d: dash.Dashboard, provisional: bool, body: str) -> Section:
+def _summary(d: dash.Dashboard, provisional: bool, body: str, commentary: dict[str, Any]) -> Section:
     columns = [
         Column("pillar", _("Pillar")),
         Column("actions_share", _("Actions completed or ongoing"), "percent"),
@@ -143,7 +148,18 @@ def _summary(d: dash.Dashboard, provisional: bool, body: str) -> Section:
         _("There is no approved data for %(year)s: every figure below is empty.", year=d.year)
     ]
     paragraphs.append(_counted_data(provisional, body))
-    return Section("summary", _("Summary"), paragraphs, [Table("pillars", _("Completion by pillar"), columns, rows)], [presenters.pillar_chart(d)])
+    tables = [Table("pillars", _("Completion by pillar"), columns, rows), _commentary_table(d, commentary)]
+    charts = [chart for chart in (presenters.pillar_chart(d), presenters.trend_chart(d)) if chart is not None]
+    return Section("summary", _("Executive summary"), paragraphs, tables, charts)
+
+
+def _commentary_table(d: dash.Dashboard, commentary: dict[str, Any]) -> Table:
+    """The committee's findings and recommendations: on the whole plan first, then pillar by pillar."""
+    columns = [Column("scope", _("Pillar or plan")), Column("findings", _("Findings")), Column("recommendations", _("Recommendations"))]
+    scopes = [("", _("Whole plan"))] + [(c.pillar.code, _pillar_name(c)) for c in d.cards if c.pillar]
+    rows = [{"scope": name, "findings": commentary[code].findings, "recommendations": commentary[code].recommendations}
+            for code, name in scopes if code in commentary]
+    return Table("commentary", _("Commentary of the monitoring body"), columns, rows, _("No commentary written yet."))
 
 
 def _completion_row(name: str, c) -> dict[str, Any]:
@@ -196,7 +212,9 @@ def _indicators(d: dash.Dashboard) -> Section:
                     "status": label(result.performance), "source": str(localized(ind, "data_source")),
                 })
     note = _("Indicators marked “Derived” were written by the tracker team from the plan's actions and await the Committee's confirmation.")
-    return Section("indicators", _("Indicators"), [note], [Table("indicators", _("Indicator tracking table"), columns, rows, _("No indicators."))])
+    charts = [chart for chart in (presenters.women_chart(d),) if chart is not None]
+    return Section("indicators", _("Indicators"), [note], [Table("indicators", _("Indicator tracking table"), columns, rows, _("No indicators."))],
+                   charts)
 
 
 def _peacekeeping(d: dash.Dashboard) -> Section:
@@ -208,8 +226,9 @@ def _peacekeeping(d: dash.Dashboard) -> Section:
         "women_share": r.actual.women_share if r.actual else None, "un_target": r.target, "status": label(r.performance),
     } for r in d.parity]
     if d.parity_target:
-        text = _("UN target for %(year)s: %(contingents)s%% of military contingents and %(observers)s%% of military observers and staff officers are women.",
-                 year=d.year, contingents=round(d.parity_target.contingents * 100, 1), observers=round(d.parity_target.observers_staff * 100, 1))
+        text = _("UN target for %(year)s: %(contingents)s of military contingents and %(observers)s of military observers and staff officers are women.",
+                 year=d.year, contingents=format_percent(d.parity_target.contingents, "#,##0.##%"),
+                 observers=format_percent(d.parity_target.observers_staff, "#,##0.##%"))
     else:
         text = _("No UN parity target is recorded for %(year)s.", year=d.year)
     return Section("peacekeeping", _("Peacekeeping participation and the UN parity targets"), [text],
@@ -261,6 +280,18 @@ def _annex(plan: pm.Plan, provisional: bool, body: str) -> Section:
         _("Sources: %(source)s.", source=plan.source_document),
     ]
     return Section("annex", _("Annex: how statuses are computed, and sources"), paragraphs)
+
+
+# What a number of each kind means, and so how many decimals it keeps in JSON and CSV: money to the cent, shares
+# (0..1) to four decimals (a hundredth of a percent), other figures to four decimals as the database stores them.
+QUANTUM = {"money": Decimal("0.01"), "percent": Decimal("0.0001"), "decimal": Decimal("0.0001")}
+
+
+def rounded(value: Any, kind: str) -> Any:
+    """A value rounded to what its column's kind means (half up); anything but a Decimal is left as it is."""
+    if isinstance(value, Decimal) and kind in QUANTUM and value.is_finite():
+        return value.quantize(QUANTUM[kind], ROUND_HALF_UP)
+    return value
 
 
 def plain(value: Any) -> Any:

@@ -38,6 +38,28 @@ class ReportValidation(Base):
     )
 
 
+class ReportCommentary(Base):
+    """The committee's commentary on a year of a plan, for one pillar (`scope` is its code) or for the whole plan
+    (`scope` ""): findings and recommendations, kept as a draft until the year is marked final (then it is in the
+    final files, and later edits only reach a new final version)."""
+
+    __tablename__ = "report_commentary"
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    scope: Mapped[str] = mapped_column(sa.String(40), default="")
+    findings: Mapped[str] = mapped_column(sa.Text, default="")
+    recommendations: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_by: Mapped[str] = mapped_column(sa.String(255), default="")
+    updated_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "year", "scope"),
+        sa.CheckConstraint("year BETWEEN 1900 AND 2200", "year_range"),
+    )
+
+
 class FinalReport(Base):
     """One stored file of a final report (one per version, language and format); never changed once written."""
 

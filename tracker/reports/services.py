@@ -15,15 +15,15 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from tracker import audit, storage
+from tracker import audit, permissions, storage
 from tracker.db import utcnow
-from tracker.domain import ValidationFailed, WorkflowError
+from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.i18n import plan_locale
 from tracker.plan.models import Plan
 from tracker.progress.models import ReportingCycle
 from tracker.reports.dataset import ReportDataset, Section, build_annual_report
 from tracker.reports.exporters import FORMATS, export
-from tracker.reports.models import FinalReport, FinalReportMark, ReportValidation
+from tracker.reports.models import FinalReport, FinalReportMark, ReportCommentary, ReportValidation
 
 LANGUAGES = ("es", "en")
 
@@ -34,12 +34,18 @@ def annual_report(
 ) -> ReportDataset:
     """The report dataset for a plan and year, with the budget section, the committee's validation and any extras."""
     from tracker.budget.report import budget_section
+    from tracker.reports.pending import pending_section
+    from tracker.reports.reports_by_institution import reports_section
 
     validation = get_validation(session, plan.id, year)
+    notes = {row.scope: row for row in commentary(session, plan, year)}
     with force_locale(plan_locale(plan, language)):
-        budget = budget_section(session, plan, year, include_pending)
-    extras = [budget, *(extra_sections or [])]
-    return build_annual_report(session, plan, year, language, include_pending, final, extras, validation=validation)
+        extras = [reports_section(session, plan, year, include_pending), budget_section(session, plan, year, include_pending)]
+        if include_pending:
+            extras.append(pending_section(session, plan, year))
+    extras += extra_sections or []
+    return build_annual_report(session, plan, year, language, include_pending, final, extras, validation=validation,
+                               commentary=notes)
 
 
 def get_validation(session: Session, plan_id: int, year: int) -> ReportValidation | None:
@@ -91,6 +97,59 @@ def save_validation(session: Session, plan: Plan, year: int, data: ValidationInp
     session.flush()
     audit.record(session, "report.validated", actor=user, target=row, plan=plan.code, year=year, minutes=row.minutes_reference)
     return row
+
+
+# -- the committee's commentary -------------------------------------------------------------------
+
+PLAN_SCOPE = ""  # the commentary on the whole plan; a pillar's has the pillar's code
+
+
+def commentary(session: Session, plan: Plan, year: int) -> list[ReportCommentary]:
+    """The committee's commentary on the year: the whole plan's and each pillar's that has any."""
+    return list(session.scalars(sa.select(ReportCommentary).filter_by(plan_id=plan.id, year=year)
+                                .order_by(ReportCommentary.scope)))
+
+
+def commentary_scopes(session: Session, plan: Plan) -> list[str]:
+    """What the committee comments on: the whole plan, then each pillar by its code."""
+    from tracker.plan.models import Pillar
+
+    pillars = session.scalars(sa.select(Pillar.code).filter_by(plan_id=plan.id).order_by(Pillar.position, Pillar.code))
+    return [PLAN_SCOPE, *pillars]
+
+
+def save_commentary(session: Session, plan: Plan, year: int, texts: dict[str, tuple[str, str]], user) -> list[str]:
+    """Keep the committee's findings and recommendations per scope (the whole plan, or a pillar's code) as a draft
+    of the year's report; empty texts remove a scope's commentary. Returns the scopes that changed (audited)."""
+    if not permissions.can_validate_reports(user, plan):
+        raise PermissionDenied()
+    if not has_cycle(session, plan, year):
+        raise WorkflowError(str(_l("%(plan)s has no reporting cycle for %(year)s.", plan=plan.code, year=year)))
+    known = set(commentary_scopes(session, plan))
+    if set(texts) - known:
+        raise ValidationFailed([("", str(_l("Comment on the whole plan or on one of its pillars.")))])
+    rows = {row.scope: row for row in commentary(session, plan, year)}
+    changed = []
+    for scope, (findings, recommendations) in texts.items():
+        findings, recommendations = findings.strip(), recommendations.strip()
+        row = rows.get(scope)
+        if row is not None and (row.findings, row.recommendations) == (findings, recommendations):
+            continue
+        if row is None and not (findings or recommendations):
+            continue
+        changed.append(scope)
+        if not (findings or recommendations):
+            session.delete(row)
+            continue
+        row = row or ReportCommentary(plan_id=plan.id, year=year, scope=scope)
+        row.findings, row.recommendations = findings, recommendations
+        row.updated_by, row.updated_at = user.name, utcnow()
+        session.add(row)
+    if changed:
+        session.flush()
+        audit.record(session, "report.commentary_saved", actor=user, target=plan, year=year,
+                     scopes=[scope or "plan" for scope in changed])
+    return changed
 
 
 # -- final reports --------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from tracker.plan import services as plan_services
 from tracker.plan.models import Plan
 from tracker.reports import services
 from tracker.reports.exporters import FORMATS, export
-from tracker.reports.forms import ValidationForm
+from tracker.reports.exporters.common import cover_lines, format_value, marks, numbers_of, words
+from tracker.reports.forms import ValidationForm, commentary_form
 from tracker.reports.models import FinalReport
 from tracker.urls import YEAR_MAX, YEAR_MIN, year_arg
 
@@ -56,7 +57,41 @@ def _render_index(plan_code: str | None, year: int | None, form: ValidationForm 
 @require(permissions.can_download_reports)
 def download(code: str, year: int, fmt: str):
     """The live report in any format and language; `pending=1` (committee) also counts submitted data."""
-    if fmt not in FORMATS or not YEAR_MIN <= year <= YEAR_MAX:
+    if fmt not in FORMATS:
+        abort(404)
+    plan, year, language, pending = _report_request(code, year)
+    data = export(services.annual_report(db.session, plan, year, language, include_pending=pending), fmt)
+    name = services.download_name(plan.code, year, language, fmt, "-provisional" if pending else "")
+    return send_file(io.BytesIO(data), mimetype=FORMATS[fmt].mimetype, as_attachment=True, download_name=name)
+
+
+@bp.get("/reports/<code>/<int:year>/file")
+@require(permissions.can_download_reports)
+def choose(code: str, year: int):
+    """The reports page's choice of format and language, sent on to the file's own address."""
+    fmt = request.args.get("fmt") or "pdf"
+    if fmt not in FORMATS:
+        abort(404)
+    plan, year, language, pending = _report_request(code, year)
+    return redirect(url_for("reports.download", code=plan.code, year=year, fmt=fmt, lang=language,
+                            pending=1 if pending else None))
+
+
+@bp.get("/reports/<code>/<int:year>/preview")
+@require(permissions.can_download_reports)
+def preview(code: str, year: int):
+    """The live report as a page: the same dataset, sections, tables and charts as the files."""
+    plan, year, language, pending = _report_request(code, year)
+    dataset = services.annual_report(db.session, plan, year, language, include_pending=pending)
+    return render_template("reports/preview.html", plan=plan, year=year, dataset=dataset, language=language,
+                           pending=pending, numbers=numbers_of(dataset), format_value=format_value,
+                           marks=marks(dataset), words=words(dataset), cover=cover_lines(dataset))
+
+
+def _report_request(code: str, year: int) -> tuple[Plan, int, str, bool]:
+    """The plan (404 if unreadable), year, language (?lang=, default the user's) and whether pending data counts
+    (?pending=1, for the plan's reviewers only) of a report request."""
+    if not YEAR_MIN <= year <= YEAR_MAX:
         abort(404)
     language = request.args.get("lang") or current_language()
     if language not in services.LANGUAGES:
@@ -65,9 +100,7 @@ def download(code: str, year: int, fmt: str):
     pending = request.args.get("pending") == "1"
     if pending and not permissions.can_include_pending_in_reports(current_user, plan):
         abort(403)
-    data = export(services.annual_report(db.session, plan, year, language, include_pending=pending), fmt)
-    name = services.download_name(plan.code, year, language, fmt, "-provisional" if pending else "")
-    return send_file(io.BytesIO(data), mimetype=FORMATS[fmt].mimetype, as_attachment=True, download_name=name)
+    return plan, year, language, pending
 
 
 @bp.post("/reports/<code>/<int:year>/validation")
@@ -90,6 +123,33 @@ def save_validation(code: str, year: int):
             return redirect(url_for("reports.index", plan=plan.code, year=year))
     db.session.rollback()
     return _render_index(plan.code, year, form, 400)
+
+
+@bp.route("/reports/<code>/<int:year>/commentary", methods=["GET", "POST"])
+@require(permissions.can_validate_reports)
+def commentary(code: str, year: int):
+    """The committee writes its findings and recommendations for the year, on the whole plan and per pillar."""
+    plan = plan_or_404(code)
+    ensure(permissions.can_validate_reports, plan)
+    if not YEAR_MIN <= year <= YEAR_MAX or not services.has_cycle(db.session, plan, year):
+        abort(404)
+    scopes = services.commentary_scopes(db.session, plan)
+    form = commentary_form(scopes, {row.scope: row for row in services.commentary(db.session, plan, year)})
+    if form.validate_on_submit():
+        try:
+            changed = services.save_commentary(db.session, plan, year, form.texts(scopes), current_user)
+        except (ValidationFailed, WorkflowError) as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Commentary saved (%(count)d changed). It is part of the report from now on; a final version "
+                    "already stored keeps what it had.", count=len(changed)), "success")
+            return redirect(url_for("reports.commentary", code=plan.code, year=year))
+    pillars = {p.code: p for p in plan.pillars}
+    return render_template("reports/commentary.html", plan=plan, year=year, form=form,
+                           scopes=[(n, pillars.get(scope)) for n, scope in enumerate(scopes)]), \
+        (400 if form.is_submitted() else 200)
 
 
 @bp.post("/reports/<code>/<int:year>/finalize")

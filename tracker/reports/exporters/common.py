@@ -57,7 +57,7 @@ def format_value(value: Any, kind: str, numbers: Numbers | str) -> str:
     if value is None or value == "":
         return EMPTY if kind != "text" else ""
     if kind == "percent" and isinstance(value, (int, float, Decimal)):
-        return format_percent(value, format="#,##0.#%", locale=locale)
+        return format_percent(value, locale=locale)  # the locale's own style, as on the pages: "33 %", "33%"
     if kind == "money" and isinstance(value, (int, float, Decimal)):
         return format_money(value, numbers.currency, numbers.money_locale or locale)
     if isinstance(value, bool):

@@ -6,7 +6,7 @@ import csv
 import io
 import zipfile
 
-from tracker.reports.dataset import ReportDataset, Table, plain
+from tracker.reports.dataset import ReportDataset, Table, plain, rounded
 from tracker.reports.exporters.common import meta_rows, safe_cell, safe_name, tables
 
 
@@ -23,7 +23,7 @@ def write(dataset: ReportDataset) -> bytes:
 
 def _table(table: Table) -> bytes:
     header = [str(c.label) for c in table.columns]
-    rows = [[row.get(c.key) for c in table.columns] for row in table.rows]
+    rows = [[rounded(row.get(c.key), c.kind) for c in table.columns] for row in table.rows]
     return _csv([header, *rows])
 
 

@@ -1,5 +1,5 @@
-"""Word: the same sections as the PDF, as editable headings, paragraphs and tables, so that the committee
-can edit the narrative before signing. Charts are not drawn here: their numbers are in the tables."""
+"""Word: the same sections as the PDF, as editable headings, paragraphs, charts (PNG pictures of the same SVG,
+tracker.reports.charts) and tables, so that the committee can edit the narrative before signing."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Cm, Pt, RGBColor
 
+from tracker.reports import charts
 from tracker.reports.dataset import ReportDataset, Section, Table
 from tracker.reports.exporters.common import Numbers, cover_lines, format_value, marks, numbers_of, words
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 NUMERIC = {"int", "year", "decimal", "percent", "money"}
+CHART_WIDTH_CM = 16
 
 
 def write(dataset: ReportDataset) -> bytes:
@@ -64,6 +66,11 @@ def _section(document, section: Section, numbers: Numbers, w: dict[str, str]) ->
     document.add_heading(section.title, level=1)
     for paragraph in section.paragraphs:
         document.add_paragraph(paragraph)
+    for svg in section.charts:
+        png = charts.as_png(svg)
+        if png is not None:
+            document.add_picture(io.BytesIO(png), width=Cm(CHART_WIDTH_CM))
+            document.add_paragraph(charts.caption(svg), style="Caption")
     for table in section.tables:
         document.add_heading(table.title, level=2)
         if table.rows:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json as _json
 from typing import Any
 
-from tracker.reports.dataset import ReportDataset, Section, Table, plain
+from tracker.reports.dataset import ReportDataset, Section, Table, plain, rounded
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: numbers rounded to what they mean; the institutions section; the commentary table
 
 
 def write(dataset: ReportDataset) -> bytes:
@@ -38,6 +38,6 @@ def _table(table: Table) -> dict[str, Any]:
         "key": table.key,
         "title": table.title,
         "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in table.columns],
-        "rows": [{c.key: plain(row.get(c.key)) for c in table.columns} for row in table.rows],
+        "rows": [{c.key: plain(rounded(row.get(c.key), c.kind)) for c in table.columns} for row in table.rows],
         "empty_text": table.empty_text,
     }

@@ -2,7 +2,7 @@
 rows repeated on every page), page numbers, and a visible draft / provisional mark.
 
 ReportLab's bundled Helvetica (WinAnsi) covers Spanish: á é í ó ú ñ ü ¿ ¡ € $ and "S/".
-The dashboard's SVG charts are converted to ReportLab drawings with svglib (pure Python).
+The dashboard's SVG charts become ReportLab drawings (tracker.reports.charts).
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
+from tracker.reports import charts
 from tracker.reports.dataset import Column, ReportDataset, Section, Table
 from tracker.reports.exporters.common import DRAFT_MARK, Numbers, cover_lines, format_value, marks, numbers_of, words
 
 PAGE = landscape(A4)
 MARGIN = 1.5 * cm
 WIDTH = PAGE[0] - 2 * MARGIN
+CHART_HEIGHT = (PAGE[1] - 2 * MARGIN) * 0.8  # a chart and its heading fit on one page
 NUMERIC = {"int", "year", "decimal", "percent", "money"}
 NARROW = {"int": 1.5 * cm, "year": 1.2 * cm, "decimal": 1.8 * cm, "percent": 1.8 * cm, "money": 2.6 * cm, "date": 2.4 * cm}
 CELL_SIZE = 7.5
@@ -112,7 +114,10 @@ def _section(section: Section, styles, numbers: Numbers, w: dict[str, str]) -> l
     heading.bookmark_title = section.title
     story: list = [heading]
     story += [Paragraph(_text(p), styles["body"]) for p in section.paragraphs]
-    story += [drawing for drawing in (_chart(svg) for svg in section.charts) if drawing is not None]
+    for svg in section.charts:
+        drawing = _chart(svg)
+        if drawing is not None:
+            story.append(KeepTogether([drawing, Paragraph(_text(charts.caption(svg)), styles["note"])]))
     for table in section.tables:
         title = Paragraph(_text(table.title), styles["h2"])
         if table.rows:
@@ -124,16 +129,11 @@ def _section(section: Section, styles, numbers: Numbers, w: dict[str, str]) -> l
 
 def _chart(svg: Any):
     """The SVG chart as a ReportLab drawing fitted to the page width (None when it cannot be read)."""
-    from svglib.svglib import svg2rlg
-
-    source = re.sub(r'\swidth="100%"', "", str(svg))
-    try:
-        drawing = svg2rlg(io.BytesIO(source.encode("utf-8")))
-    except Exception:  # a chart is a picture of numbers the tables already show
-        return None
+    drawing = charts.as_drawing(svg)
     if drawing is None:
         return None
-    scale = min(1.0, (WIDTH * 0.75) / drawing.width) if drawing.width else 1.0
+    scale = min(1.0, (WIDTH * 0.75) / drawing.width if drawing.width else 1.0,
+                CHART_HEIGHT / drawing.height if drawing.height else 1.0)
     drawing.scale(scale, scale)
     drawing.width, drawing.height = drawing.width * scale, drawing.height * scale
     drawing.hAlign = "LEFT"
