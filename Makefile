@@ -37,9 +37,9 @@ run: demo
 
 # Browser tests drive Debian's Chromium; installed here when missing and running as root.
 chromium:
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "Installing Debian's chromium for the browser tests"; \
-		(apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)); \
+	@if { [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q libcairo.so.2; } && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium (browser tests) and libcairo2 (the Word report's charts)"; \
+		(apt-get install -y -qq chromium libcairo2 >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium libcairo2)); \
 	fi
 
 # The suite runs on SQLite; when TRACKER_TEST_DATABASE_URL is set it runs a second time on that database.

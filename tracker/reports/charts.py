@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import re
 from typing import Any
 
@@ -35,10 +36,12 @@ def as_drawing(svg: Any):
 
 
 def as_png(svg: Any) -> bytes | None:
-    """The chart as a PNG image, or None when it cannot be drawn."""
-    import cairosvg
-
+    """The chart as a PNG image, or None when it cannot be drawn (also when the system has no libcairo: the import
+    fails then, and the Word report goes out with its tables only, the problem logged)."""
     try:
+        import cairosvg
+
         return cairosvg.svg2png(bytestring=_plain_svg(svg), output_width=PNG_WIDTH)
-    except Exception:  # as above: the tables carry the numbers
+    except Exception as exc:  # as above: the tables carry the numbers
+        logging.getLogger(__name__).warning("a chart could not be drawn as PNG: %s", exc)
         return None

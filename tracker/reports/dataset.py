@@ -195,8 +195,9 @@ def _indicators(d: dash.Dashboard) -> Section:
     columns = [
         Column("code", _("Code")), Column("indicator", _("Indicator")), Column("provenance", _("Provenance")), Column("year", _("Year"), "year"),
         Column("baseline", _("Baseline"), "decimal"), Column("target", _("Target"), "decimal"), Column("actual", _("Actual"), "decimal"),
+        Column("achievement", _("Achievement"), "percent"),
         Column("women", _("Women"), "int"), Column("men", _("Men"), "int"), Column("total", _("Total"), "int"),
-        Column("status", _("Status")), Column("source", _("Data source")),
+        Column("women_share", _("Women's share"), "percent"), Column("status", _("Status")), Column("source", _("Data source")),
     ]
     rows = []
     for card in d.cards:
@@ -207,7 +208,9 @@ def _indicators(d: dash.Dashboard) -> Section:
                 rows.append({
                     "code": ind.code, "indicator": str(localized(ind, "name")), "provenance": label(ind.verification), "year": year,
                     "baseline": ind.baseline_value, "target": result.target, "actual": a.value if a else None,
+                    "achievement": result.achievement,
                     "women": a.women if a else None, "men": a.men if a else None,
+                    "women_share": a.women_share if a and ind.counts_people else None,
                     "total": (a.women + a.men) if a and a.women is not None and a.men is not None else None,
                     "status": label(result.performance), "source": str(localized(ind, "data_source")),
                 })

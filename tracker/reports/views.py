@@ -42,6 +42,7 @@ def _render_index(plan_code: str | None, year: int | None, form: ValidationForm 
     years = plan_services.cycle_years(db.session, [p.id for p in plans])
     year = year or (years[plan.id][0] if plan and years[plan.id] else None)
     validation = services.get_validation(db.session, plan.id, year) if plan and year else None
+    commented = len(services.commentary(db.session, plan, year)) if plan and year else 0
     if form is None and plan and year:
         form = ValidationForm(obj=validation, formdata=None)
     finals: dict[tuple[int, int], dict[int, list[FinalReport]]] = defaultdict(lambda: defaultdict(list))
@@ -49,7 +50,7 @@ def _render_index(plan_code: str | None, year: int | None, form: ValidationForm 
         finals[(row.plan_id, row.year)][row.version].append(row)
     return render_template(
         "reports/index.html", plans=plans, plan=plan, years=years, year=year, validation=validation, form=form,
-        finals=finals, formats=FORMATS, finalize_form=EmptyForm(), language=current_language(),
+        finals=finals, formats=FORMATS, finalize_form=EmptyForm(), language=current_language(), commented=commented,
     ), status
 
 
