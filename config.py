@@ -83,6 +83,8 @@ class Config:
     SQL_ECHO = False
     UPLOAD_FOLDER = Path(_env("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads")))
     MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 10)
+    # Where stored files live: "folder" (UPLOAD_FOLDER) or "database" (shared by every app server; see tracker/storage.py).
+    STORAGE = _env("STORAGE", "folder")
     # The request may carry a few files; each is checked against MAX_UPLOAD_MB so the form can say which.
     MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB * 4 + 1) * 1024 * 1024
     # Languages: Spanish first, English second.
@@ -134,6 +136,8 @@ class Config:
     @classmethod
     def validate(cls) -> None:
         """Refuse settings that cannot work; raise ConfigError with one clear line."""
+        if cls.STORAGE not in ("folder", "database"):
+            raise ConfigError(f"TRACKER_STORAGE must be folder or database, got {cls.STORAGE!r}")
         unknown = sorted(set(cls.REQUIRE_2FA_ROLES) - ROLE_NAMES)
         if unknown:
             raise ConfigError(f"TRACKER_REQUIRE_2FA_ROLES names unknown roles: {', '.join(unknown)} "

@@ -16,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 from config import ConfigError
 from conftest import Client
 from tracker import audit
+from tracker import storage
 from tracker.auth.models import Role, User
 from tracker.db import db
 from tracker.demo import Size, demo_leftovers, generate, refuse_demo_data_in_production
@@ -49,7 +50,7 @@ def _store_pdf(session, user, entry) -> Path:
     """Evidence through the upload path the entry form uses: the file is on disk."""
     files = uploads.check_uploads([FileStorage(io.BytesIO(PDF), filename="informe.pdf", content_type="application/pdf")])
     (evidence,) = uploads.store_evidence(session, user, entry, files)
-    return uploads.evidence_path(evidence)
+    return storage.store().path(uploads.evidence_key(evidence))
 
 
 @pytest.fixture
@@ -214,7 +215,7 @@ def test_purge_deletes_the_final_reports_of_synthetic_plans(app, cli, peru):
     data = b'{"report": "final"}'
     with app.test_request_context():
         generate(db.session, TINY)
-        path = reports.reports_folder() / "demo-final.json"
+        path = storage.store().path(reports.final_key("demo-final.json"))
         path.write_bytes(data)
         db.session.add(FinalReport(plan_id=_one(pm.Plan, code="DEMO-001").id, year=2020, version=1, language="es", format="json",
                                    stored_name=path.name, size=len(data), sha256=hashlib.sha256(data).hexdigest()))
@@ -230,7 +231,7 @@ def test_purge_prints_counts_per_kind(cli, world):
     assert "14 entries" in output
     assert "  1 evidence record\n" in output
     assert "reporting cycles" in output
-    assert "Deleted 1 file from disk." in output
+    assert "Deleted 1 stored file." in output
 
 
 def test_purge_works_in_production(app, cli, world, monkeypatch):

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from config import TestingConfig
 from tracker import PROJECT_ROOT, create_app, migrate
+from tracker import storage
 from tracker.audit import AuditEvent
 from tracker.auth import services as accounts
 from tracker.auth.models import Role
@@ -326,12 +327,12 @@ def stored(app, peru, monkeypatch, tmp_path, session):
     entry = session.scalars(sa.select(Entry).order_by(Entry.id)).first()
     files = [(PDF, "application/pdf", "a.pdf"), (PDF + b"2", "application/pdf", "b.pdf")]
     evidence = uploads.store_evidence(session, None, entry, files)
-    (reports.reports_folder() / "final.pdf").write_bytes(PDF)
+    storage.store().path(reports.final_key("final.pdf")).write_bytes(PDF)
     plan = session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
     session.add(FinalReport(plan_id=plan.id, year=2023, version=1, language="es", format="pdf",
                             stored_name="final.pdf", size=len(PDF), sha256=hashlib.sha256(PDF).hexdigest()))
     session.commit()
-    return [uploads.evidence_path(e) for e in evidence]
+    return [storage.store().path(uploads.evidence_key(e)) for e in evidence]
 
 
 def test_check_is_clean_when_files_and_rows_agree(app, stored):

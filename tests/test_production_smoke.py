@@ -218,3 +218,42 @@ def test_production_refuses_to_serve_demo_accounts_until_they_are_purged(server,
         assert login.status == 401
     finally:
         stop(serving)
+
+
+def test_two_app_servers_share_stored_files_through_the_database(server, production_env, database_url, tmp_path):
+    """Issue 18: two app servers with TRACKER_STORAGE=database and no shared disk. Evidence uploaded through one is
+    downloaded through the other; neither server's instance folder holds it."""
+    hosts = [tmp_path / "host-1", tmp_path / "host-2"]
+    envs = [{**production_env, "TRACKER_STORAGE": "database", "TRACKER_INSTANCE_PATH": str(host)} for host in hosts]
+    _create_account(production_env, "ejercito@ep.example.pe", "reporter", "PE:EP")
+    _create_account(production_env, "comite2@mindef.example.pe", "committee", "PE:CIG-MINDEF", "PE-2021")
+    ports = [free_port(), free_port()]
+    servers = [start_gunicorn(env, port) for env, port in zip(envs, ports)]
+    try:
+        for process, port in zip(servers, ports):
+            wait_until_serving(process, port)
+        first, second = (f"127.0.0.1:{port}" for port in ports)
+        committee = Browser(first)
+        log_in_first_time(committee, "comite2@mindef.example.pe")
+        committee.post("/plans/PE-2021/cycles", {"year": str(YEAR), "deadline": f"{YEAR + 1}-03-31"})  # open, if not yet
+        army = Browser(first)
+        log_in_first_time(army, "ejercito@ep.example.pe")
+        entry_url = f"/plans/PE-2021/report/{YEAR}/indicators/IND-PAR-1"
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', army.get(entry_url).text).group(1)
+        pdf = b"%PDF-1.4\n% acta del despliegue\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        saved = army.request("POST", entry_url, {"csrf_token": token, "women": "4", "men": "16", "narrative": "UNISFA",
+                                                 "data_source": "DIPER", "version": "", "save": "1"},
+                             files={"evidence": ("acta.pdf", pdf)})
+        assert saved.status == 302, saved.text[:800]
+        evidence_id = query_one(database_url, "SELECT max(id) FROM evidence")
+        entry_id = query_one(database_url, "SELECT entry_id FROM evidence WHERE id = :id", id=evidence_id)
+        assert query_one(database_url, "SELECT count(*) FROM stored_file WHERE key = "
+                                       "(SELECT stored_name FROM evidence WHERE id = :id)", id=evidence_id) == 1
+        elsewhere = Browser(second)
+        elsewhere.cookies = dict(army.cookies)  # the same browser, its next request served by the other server
+        downloaded = elsewhere.get(f"/entries/{entry_id}/evidence/{evidence_id}")
+        assert downloaded.status == 200 and downloaded.body == pdf
+        assert [p for host in hosts for p in host.rglob("*") if p.is_file() and p.read_bytes() == pdf] == []
+    finally:
+        for process in servers:
+            stop(process)

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from conftest import count_queries
 from test_progress import YEAR, _entry, _save, committee, cycle, navy  # noqa: F401
+from tracker import storage
 from tracker.audit import AuditEvent
 from tracker.auth.models import Role
 from tracker.dashboard import services as dash
@@ -333,7 +334,7 @@ def test_final_report_never_changes(app, approved, navy, committee):
     with app.app_context():
         finals = db.session.scalars(sa.select(FinalReport).order_by(FinalReport.id)).all()
         assert {(f.language, f.format, f.version) for f in finals} == {(lang, fmt, 1) for lang in ("es", "en") for fmt in FORMATS}
-        paths = {f.id: services.final_path(f) for f in finals}
+        paths = {f.id: storage.store().path(services.final_key(f.stored_name)) for f in finals}
         assert all(hashlib.sha256(paths[f.id].read_bytes()).hexdigest() == f.sha256 for f in finals)
         assert all(len(p.name) >= 32 for p in paths.values())  # random names
         assert db.session.scalars(sa.select(AuditEvent).filter_by(action="report.finalized")).one()

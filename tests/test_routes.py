@@ -30,6 +30,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import Client
+from tracker import storage
 from tracker.auth.models import Role
 from tracker.db import db
 from tracker.permissions import PUBLIC_ENDPOINTS
@@ -317,7 +318,7 @@ def _final_report(app, committee_id: int, plan_code: str = "PE-2021") -> int:
     with app.test_request_context():
         plan = _one(pm.Plan, code=plan_code)
         name = f"final-sample-{plan_code}.json"
-        (reports.reports_folder() / name).write_bytes(data)
+        storage.store().path(reports.final_key(name)).write_bytes(data)
         row = FinalReport(plan_id=plan.id, year=YEAR, version=1, language="es", format="json", stored_name=name,
                           size=len(data), sha256=hashlib.sha256(data).hexdigest(), finalized_by_id=committee_id)
         db.session.add(row)

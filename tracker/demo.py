@@ -12,7 +12,6 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
@@ -298,7 +297,7 @@ class PurgeResult:
     """What purge_demo_data removed: rows per table, and the files to delete once that is committed."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # keys in the store (tracker.storage)
 
     @property
     def empty(self) -> bool:
@@ -343,18 +342,18 @@ def _in_reading_order(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0])))
 
 
-def _evidence_files(session: Session, entries: sa.ColumnElement[bool]) -> list[Path]:
-    from tracker.progress.uploads import evidence_path
+def _evidence_files(session: Session, entries: sa.ColumnElement[bool]) -> list[str]:
+    from tracker.progress.uploads import evidence_key
 
-    # Soft-removed evidence too: its file is still on disk.
-    return [evidence_path(e) for e in session.scalars(sa.select(Evidence).join(Entry, Evidence.entry_id == Entry.id).where(entries))]
+    # Soft-removed evidence too: its file is still stored.
+    return [evidence_key(e) for e in session.scalars(sa.select(Evidence).join(Entry, Evidence.entry_id == Entry.id).where(entries))]
 
 
-def _final_report_files(session: Session) -> list[Path]:
+def _final_report_files(session: Session) -> list[str]:
     from tracker.reports.models import FinalReport
-    from tracker.reports.services import final_path
+    from tracker.reports.services import final_key
 
-    return [final_path(r) for r in session.scalars(sa.select(FinalReport).where(FinalReport.plan_id.in_(_synthetic_plan_ids())))]
+    return [final_key(r.stored_name) for r in session.scalars(sa.select(FinalReport).where(FinalReport.plan_id.in_(_synthetic_plan_ids())))]
 
 
 def _seeded_empty_cycles() -> sa.ColumnElement[bool]:

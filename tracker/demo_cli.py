@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -127,16 +126,20 @@ def _database_name() -> str:
     return sa.engine.make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
 
 
-def _delete_files(paths: list[Path]) -> None:
-    """Delete the purged evidence and report files; only ever after the commit, so a failed purge keeps them."""
-    deleted, failed = 0, []
-    for path in paths:
+def _delete_files(keys: list[str]) -> None:
+    """Delete the purged evidence and report files from the store; only ever after the commit, so a failed purge
+    keeps them."""
+    from tracker import storage
+
+    store, deleted, failed = storage.store(), 0, []
+    for key in keys:
         try:
-            if path.exists():
-                path.unlink()
+            if store.exists(key):
+                store.forget(key)
                 deleted += 1
         except OSError as exc:
-            failed.append(f"{path}: {exc.strerror}")
-    click.echo(f"Deleted {deleted} file{'' if deleted == 1 else 's'} from disk.")
+            failed.append(f"{key}: {exc.strerror}")
+    db.session.commit()  # the database store forgets with the session
+    click.echo(f"Deleted {deleted} stored file{'' if deleted == 1 else 's'}.")
     if failed:
         raise click.ClickException(f"{len(failed)} purged file(s) could not be deleted, delete them by hand; first: {failed[0]}")

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 
 from tracker.db import db
-from tracker.ops import OpsError, backup, check, restore
+from tracker.ops import OpsError, backup, check, move, restore
 from tracker.ops.files import human_size, upload_folder
 
 
@@ -93,6 +94,8 @@ def check_command(fix: bool) -> None:
     everything agrees, 1 when problems are found (with --fix: when problems remain once the orphans
     are removed and the waiting files moved into place).
     """
+    if current_app.config.get("STORAGE") == "database":
+        return _check_database(fix)
     report = _run(check.check_files, db.session, upload_folder())
     for partial, place in report.unpublished:
         click.echo(f"Not moved into place after its commit: {partial} (for {place})")
@@ -110,4 +113,49 @@ def check_command(fix: bool) -> None:
     click.get_current_context().exit(0 if report.clean else 1)
 
 
-ops_commands = (backup_command, restore_command, check_command)
+def _check_database(fix: bool) -> None:
+    """`tracker check` with TRACKER_STORAGE=database: rows against stored_file; --fix removes orphan files."""
+    from tracker.storage import StoredFile
+
+    checked, problems, orphans = _run(move.check_database_files, db.session)
+    for key in orphans:
+        click.echo(f"Orphan file (no row): {key} (database store)")
+    for problem in problems:
+        click.echo(problem)
+    if fix and orphans:
+        db.session.execute(sa.delete(StoredFile).where(StoredFile.key.in_(orphans)))
+        db.session.commit()
+        for key in orphans:
+            click.echo(f"Removed orphan file {key}")
+        orphans = []
+    found = len(problems) + len(orphans)
+    click.echo(f"Checked {checked} files: " + ("everything agrees." if not found else f"{found} problems."))
+    click.get_current_context().exit(0 if not found else 1)
+
+
+@click.group("storage")
+def storage_group() -> None:
+    """Where stored files live (TRACKER_STORAGE: folder or database)."""
+
+
+@storage_group.command("migrate")
+@click.option("--to", "to", required=True, type=click.Choice(["database", "folder"]),
+              help="The store to move the files into.")
+@with_appcontext
+def storage_migrate(to: str) -> None:
+    """Copy every evidence file and final report into the other store, each checked against its row's sha256.
+
+    \b
+    Example, before giving several app servers TRACKER_STORAGE=database:
+      tracker storage migrate --to database
+      TRACKER_STORAGE=database tracker check
+
+    All or nothing: a missing or changed file stops it and nothing is written. The source keeps its files;
+    running it again moves only what is not in the target yet.
+    """
+    report = _run(move.migrate_files, db.session, to)
+    _run(db.session.commit)
+    click.echo(f"Moved {report.moved} files to the {to} store ({report.already} already there, checked).")
+
+
+ops_commands = (backup_command, restore_command, check_command, storage_group)

@@ -19,7 +19,7 @@ def upload_folder() -> Path:
 
 
 def reports_subfolder(upload: Path) -> Path:
-    """Where finalize() writes final reports (tracker.reports.services.reports_folder)."""
+    """Where finalize() writes final reports (the folder store of tracker.storage, key reports/...)."""
     return upload / "reports"
 
 

@@ -15,6 +15,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from werkzeug.utils import secure_filename
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from tracker import audit, permissions
+from tracker import audit, permissions, storage
 from tracker.db import db
 from tracker.domain import ValidationFailed
 from tracker.forms import apply_errors
@@ -121,14 +122,14 @@ class ImportOutcome:
 # -- reading the upload -------------------------------------------------------------------------
 
 
-def _read_upload(storage) -> Upload:
+def _read_upload(upload_field) -> Upload:
     """The form's file within the upload size limit, a plan file or a matrix by its extension."""
-    raw_name = Path((storage.filename or "").replace("\\", "/")).name
+    raw_name = Path((upload_field.filename or "").replace("\\", "/")).name
     name = secure_filename(raw_name) or "file"
     kind = SUFFIXES.get(Path(raw_name).suffix.lower())
     if kind is None:
         raise ValidationFailed([("file", _("%(name)s is neither a plan file (.yaml, .yml) nor an indicator matrix (.xlsx).", name=name))])
-    data = storage.stream.read(uploads.max_bytes() + 1)
+    data = upload_field.stream.read(uploads.max_bytes() + 1)
     if len(data) > uploads.max_bytes():
         raise ValidationFailed([("file", _("%(name)s is larger than %(mb)d MB.", name=name, mb=current_app.config["MAX_UPLOAD_MB"]))])
     if not data:
@@ -220,18 +221,17 @@ def _preview(plan: m.Plan, upload: Upload, reason: str) -> ImportOutcome:
 # -- the pending upload -------------------------------------------------------------------------
 
 
-def _folder() -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "plan-imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+PLAN_IMPORTS = "plan-imports/"  # pending uploads' keys in the store (tracker.storage): every app server finds them
 
 
 def _store(plan: m.Plan, upload: Upload, reason: str) -> str:
     """Keep the upload (and its name, kind and reason beside it) under a random token; the session says who may apply it."""
     _sweep_stale()
     token = secrets.token_hex(16)
-    (_folder() / token).write_bytes(upload.data)
-    (_folder() / f"{token}.json").write_text(json.dumps({"kind": upload.kind, "name": upload.name, "reason": reason}), encoding="utf-8")
+    store = storage.store()
+    store.keep(PLAN_IMPORTS + token, upload.data)
+    store.keep(f"{PLAN_IMPORTS}{token}.json",
+                   json.dumps({"kind": upload.kind, "name": upload.name, "reason": reason}).encode("utf-8"))
     pending = dict(session.get(SESSION_KEY, {}))
     pending[token] = {"user": current_user.id, "plan": plan.id, "sha256": hashlib.sha256(upload.data).hexdigest(), "at": int(time.time())}
     for old in sorted(pending, key=lambda t: pending[t]["at"])[:-MAX_PENDING]:
@@ -245,10 +245,11 @@ def _pending(plan: m.Plan, token: str) -> tuple[Upload, str] | None:
     owner = session.get(SESSION_KEY, {}).get(token) if TOKEN.fullmatch(token) else None
     if not owner or (owner.get("user"), owner.get("plan")) != (current_user.id, plan.id):
         return None
-    path, about = _folder() / token, _folder() / f"{token}.json"
-    if not (path.is_file() and about.is_file()):
+    store = storage.store()
+    try:
+        data, info = store.read(PLAN_IMPORTS + token), json.loads(store.read(f"{PLAN_IMPORTS}{token}.json"))
+    except storage.Missing:
         return None
-    data, info = path.read_bytes(), json.loads(about.read_text(encoding="utf-8"))
     if hashlib.sha256(data).hexdigest() != owner.get("sha256"):
         return None
     return Upload(info["kind"], info["name"], data), info["reason"]
@@ -257,8 +258,8 @@ def _pending(plan: m.Plan, token: str) -> tuple[Upload, str] | None:
 def _forget(pending: dict, token: str) -> None:
     pending.pop(token, None)
     if TOKEN.fullmatch(token):
-        (_folder() / token).unlink(missing_ok=True)
-        (_folder() / f"{token}.json").unlink(missing_ok=True)
+        storage.store().forget(PLAN_IMPORTS + token)
+        storage.store().forget(f"{PLAN_IMPORTS}{token}.json")
 
 
 def _drop(token: str) -> None:
@@ -269,10 +270,7 @@ def _drop(token: str) -> None:
 
 def _sweep_stale() -> None:
     """Remove uploads nobody applied within a day."""
-    cutoff = time.time() - STALE_SECONDS
-    for path in _folder().iterdir():
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+    storage.store().sweep(PLAN_IMPORTS, timedelta(seconds=STALE_SECONDS))
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -323,6 +321,7 @@ def upload(code: str):
     except FileRefused as exc:
         return _form_page(plan, form, 400, refusal=exc)
     token = _store(plan, received, reason) if outcome.changes_something else ""
+    db.session.commit()  # the pending upload (kept in the database store, where several servers find it)
     return render_template("plan/import_preview.html", plan=plan, upload=received, reason=reason, outcome=outcome,
                            form=ApplyForm(token=token), token=token, field_title=field_title,
                            PLAN_FILE=PLAN_FILE)
@@ -347,12 +346,13 @@ def apply(code: str):
     except (ValidationFailed, FileRefused) as exc:
         db.session.rollback()
         _drop(token)
-        text = exc.errors[0][1] if isinstance(exc, ValidationFailed) else exc.one_line()
+        db.session.commit()  # the database store forgets the upload with the session
+        text = exc.message if isinstance(exc, ValidationFailed) else exc.one_line()
         flash(_("Nothing was changed: %(reason)s", reason=text), "danger")
         return redirect(url_for("plan_import.upload", code=plan.code))
     _audit(plan, upload, outcome)
-    db.session.commit()
     _drop(token)
+    db.session.commit()
     _flash_summary(upload, outcome)
     return redirect(url_for("plan.show", code=plan.code))
 

@@ -10,6 +10,7 @@ import io
 import re
 import secrets
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import filetype
@@ -23,7 +24,7 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.utils import secure_filename
 from wtforms import SubmitField
 
-from tracker import permissions
+from tracker import permissions, storage
 from tracker.db import db
 from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.forms import EmptyForm, apply_errors
@@ -56,10 +57,7 @@ def _open_cycle(code: str, year: int) -> ReportingCycle:
     return cycle
 
 
-def _imports_folder() -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+IMPORTS = "imports/"  # pending uploads' keys in the store (tracker.storage): every app server finds them
 
 
 def _read_xlsx(upload) -> bytes:
@@ -81,7 +79,7 @@ def _store(data: bytes, cycle: ReportingCycle) -> str:
     """Keep the upload under a random name; remember in the session who may confirm it."""
     _sweep_stale()
     token = secrets.token_hex(16)
-    (_imports_folder() / token).write_bytes(data)
+    storage.store().keep(IMPORTS + token, data)
     pending = dict(session.get(SESSION_KEY, {}))
     pending[token] = {"user": current_user.id, "cycle": cycle.id, "institution": current_user.institution_id, "at": int(time.time())}
     for old in sorted(pending, key=lambda t: pending[t]["at"])[:-MAX_PENDING]:
@@ -90,23 +88,23 @@ def _store(data: bytes, cycle: ReportingCycle) -> str:
     return token
 
 
-def _pending_path(token: str, cycle: ReportingCycle) -> Path:
+def _pending_upload(token: str, cycle: ReportingCycle) -> bytes:
     """The stored upload of this token if it is this user's, for this cycle and institution; 404 otherwise."""
     pending = session.get(SESSION_KEY, {})
     owner = pending.get(token) if TOKEN.fullmatch(token) else None
     expected = {"user": current_user.id, "cycle": cycle.id, "institution": current_user.institution_id}
     if not owner or any(owner.get(k) != v for k, v in expected.items()):
         abort(404)
-    path = _imports_folder() / token
-    if not path.is_file():
+    try:
+        return storage.store().read(IMPORTS + token)
+    except storage.Missing:
         abort(404)
-    return path
 
 
 def _forget(pending: dict, token: str) -> None:
     pending.pop(token, None)
     if TOKEN.fullmatch(token):
-        (_imports_folder() / token).unlink(missing_ok=True)
+        storage.store().forget(IMPORTS + token)
 
 
 def _drop(token: str) -> None:
@@ -127,10 +125,7 @@ def _reason(exc: Exception) -> str:
 
 def _sweep_stale() -> None:
     """Remove uploads nobody confirmed within a day."""
-    cutoff = time.time() - STALE_SECONDS
-    for path in _imports_folder().iterdir():
-        if path.is_file() and TOKEN.fullmatch(path.name) and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+    storage.store().sweep(IMPORTS, timedelta(seconds=STALE_SECONDS))
 
 
 # -- routes -------------------------------------------------------------------------------------
@@ -159,6 +154,7 @@ def bulk_import(code: str, year: int):
             apply_errors(form, exc)
         else:
             token = _store(data, cycle) if preview.good else None
+            db.session.commit()  # the pending upload (kept in the database store, where several servers find it)
     status = 400 if request.method == "POST" and preview is None else 200
     return render_template("progress/import.html", plan=cycle.plan, cycle=cycle, form=form, preview=preview, token=token), status
 
@@ -169,17 +165,18 @@ def bulk_import_confirm(code: str, year: int, token: str):
     cycle = _open_cycle(code, year)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    path = _pending_path(token, cycle)
+    upload = _pending_upload(token, cycle)
     try:
-        preview = bulk.parse_upload(db.session, cycle, current_user.institution, path.read_bytes())
+        preview = bulk.parse_upload(db.session, cycle, current_user.institution, upload)
         count = bulk.import_rows(db.session, current_user, cycle, current_user.institution, preview)
     except (ValidationFailed, WorkflowError, PermissionDenied, services.ConflictError) as exc:
         db.session.rollback()  # all or nothing
         _drop(token)
+        db.session.commit()
         flash(_("The import could not be saved, so nothing was changed: %(reason)s Upload the file again.", reason=_reason(exc)), "danger")
         return redirect(url_for("progress.bulk_import", code=code, year=year))
-    db.session.commit()
     _drop(token)
+    db.session.commit()
     flash(ngettext("%(num)d row imported as a draft.", "%(num)d rows imported as drafts.", count), "success")
     if preview.bad:
         flash(ngettext("%(num)d row with errors was not imported.", "%(num)d rows with errors were not imported.", len(preview.bad)), "warning")

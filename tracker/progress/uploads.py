@@ -69,11 +69,11 @@ def check_uploads(uploads: list[FileStorage]) -> list[tuple[bytes, str, str]]:
 
 
 def store_evidence(session: Session, user, entry: Entry, files: list[tuple[bytes, str, str]]) -> list[Evidence]:
-    """Attach checked files to the entry; they appear in the upload folder when the session commits."""
+    """Attach checked files to the entry; they appear in the store (tracker.storage) when the session commits."""
     stored = []
     for data, mime, name in files:
         stored_name = secrets.token_hex(16)
-        storage.write_after_commit(session, upload_folder() / stored_name, data)
+        storage.store().save_after_commit(session, stored_name, data)
         evidence = Evidence(
             entry_id=entry.id, stored_name=stored_name, original_name=name, content_type=mime, size=len(data),
             sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=getattr(user, "id", None),
@@ -92,5 +92,11 @@ def remove_evidence(session: Session, user, evidence: Evidence) -> None:
     audit.record(session, "evidence.removed", actor=user, target=evidence.entry, file=evidence.original_name)
 
 
-def evidence_path(evidence: Evidence) -> Path:
-    return upload_folder() / evidence.stored_name
+def evidence_key(evidence: Evidence) -> str:
+    """The evidence file's key in the store (soft-removed evidence keeps its file)."""
+    return evidence.stored_name
+
+
+def read_evidence(evidence: Evidence) -> bytes:
+    """The evidence file's bytes, wherever the store keeps them (tracker.storage.Missing when it has none)."""
+    return storage.store().read(evidence_key(evidence))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from tracker import permissions
+from tracker import permissions, storage
 from tracker.db import db, utcnow
 from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.forms import EmptyForm, apply_errors
@@ -341,7 +342,12 @@ def download_evidence(entry_id: int, evidence_id: int):
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None or evidence.entry_id != entry.id or evidence.removed_at is not None:
         abort(404)
-    return send_file(uploads.evidence_path(evidence), mimetype=evidence.content_type, as_attachment=True,
+    try:
+        data = uploads.read_evidence(evidence)
+    except storage.Missing:
+        current_app.logger.error("evidence %s has no stored file (run `tracker check`)", evidence.id)
+        abort(404)
+    return send_file(io.BytesIO(data), mimetype=evidence.content_type, as_attachment=True,
                      download_name=evidence.original_name)
 
 

@@ -7,10 +7,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -155,10 +153,7 @@ def save_commentary(session: Session, plan: Plan, year: int, texts: dict[str, tu
 # -- final reports --------------------------------------------------------------------------------
 
 
-def reports_folder() -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+REPORTS = "reports/"  # the final reports' keys in the store (tracker.storage)
 
 
 def final_reports(session: Session, plan_ids: list[int]) -> list[FinalReport]:
@@ -180,17 +175,11 @@ def finalize(session: Session, plan: Plan, year: int, user) -> list[FinalReport]
     if get_validation(session, plan.id, year) is None:
         raise WorkflowError(str(_l("Record the committee's validation before marking the report final.")))
     version = next_final_version(session, plan, year)
-    written: list[Path] = []
-    try:
-        rows = []
-        for language in LANGUAGES:
-            dataset = annual_report(session, plan, year, language, include_pending=False, final=True)
-            rows += [_store(session, dataset, plan, version, fmt, user, written) for fmt in FORMATS]
-        session.flush()
-    except Exception:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    rows = []
+    for language in LANGUAGES:  # a failure rolls back the rows and their files alike (tracker.storage)
+        dataset = annual_report(session, plan, year, language, include_pending=False, final=True)
+        rows += [_store(session, dataset, plan, version, fmt, user) for fmt in FORMATS]
+    session.flush()
     audit.record(session, "report.finalized", actor=user, target=plan, year=year, version=version,
                  files={f"{r.language}.{r.format}": r.sha256 for r in rows})
     return rows
@@ -222,12 +211,12 @@ def raise_final_marks(session: Session, marks: dict[tuple[str, int], int]) -> No
             mark.last_version = version
 
 
-def _store(session: Session, dataset: ReportDataset, plan: Plan, version: int, fmt: str, user, written: list[Path]) -> FinalReport:
+def _store(session: Session, dataset: ReportDataset, plan: Plan, version: int, fmt: str, user) -> FinalReport:
     """Write one format of a final dataset under a random name (it appears when the session commits) and
     record it with its hash."""
     data = export(dataset, fmt)
     stored_name = f"{secrets.token_hex(16)}.{FORMATS[fmt].extension}"
-    written.append(storage.write_after_commit(session, reports_folder() / stored_name, data))
+    storage.store().save_after_commit(session, final_key(stored_name), data)
     row = FinalReport(
         plan_id=plan.id, year=dataset.meta["year"], version=version, language=dataset.meta["language"], format=fmt,
         stored_name=stored_name, size=len(data), sha256=hashlib.sha256(data).hexdigest(), finalized_by_id=getattr(user, "id", None),
@@ -236,13 +225,13 @@ def _store(session: Session, dataset: ReportDataset, plan: Plan, version: int, f
     return row
 
 
-def final_path(report: FinalReport) -> Path:
-    return reports_folder() / report.stored_name
+def final_key(stored_name: str) -> str:
+    return REPORTS + stored_name
 
 
 def read_final(report: FinalReport) -> bytes:
     """The stored file, checked against its recorded hash (a changed file is refused, not served)."""
-    data = final_path(report).read_bytes()
+    data = storage.store().read(final_key(report.stored_name))
     if hashlib.sha256(data).hexdigest() != report.sha256:
         raise WorkflowError(f"stored report {report.stored_name} does not match its hash")
     return data
