@@ -131,6 +131,11 @@ class Config:
     SMTP_PORT = _env_int("SMTP_PORT", 587)
     SMTP_STARTTLS = _env("SMTP_STARTTLS", "1") == "1"
     SMTP_USER = _env("SMTP_USER")
+    # Background jobs (tracker/jobs.py): a Redis URL for RQ, e.g. redis://127.0.0.1:6379/1; unset, jobs run in the
+    # request's process right after its commit. Retries wait these many seconds in turn (backoff).
+    QUEUE_URL = _env("QUEUE_URL")
+    QUEUE_NAME = _env("QUEUE_NAME", "tracker")
+    JOB_RETRY_INTERVALS = _env("JOB_RETRY_INTERVALS", "30,120,600,1800")
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
 
     @classmethod

@@ -257,3 +257,43 @@ def test_two_app_servers_share_stored_files_through_the_database(server, product
     finally:
         for process in servers:
             stop(process)
+
+
+def test_a_worker_process_delivers_what_the_web_servers_queued(server, production_env, database_url, tmp_path):
+    """Issue 18: with TRACKER_QUEUE_URL, gunicorn only queues the e-mail of a comment; `tracker worker`, another
+    process, delivers it to a real SMTP server."""
+    from smtp_server import smtp_server
+
+    with smtp_server() as (inbox, smtp_port):
+        env = {**production_env, "TRACKER_QUEUE_URL": REDIS_URL.rsplit("/", 1)[0] + "/14",
+               "TRACKER_QUEUE_NAME": f"smoke-{secrets.token_hex(4)}", "TRACKER_SMTP_HOST": "127.0.0.1",
+               "TRACKER_SMTP_PORT": str(smtp_port), "TRACKER_SMTP_STARTTLS": "0"}
+        _create_account(production_env, "fap@fap.example.pe", "reporter", "PE:FAP")
+        _create_account(production_env, "comite3@mindef.example.pe", "committee", "PE:CIG-MINDEF", "PE-2021")
+        port = free_port()
+        web = start_gunicorn(env, port)
+        try:
+            wait_until_serving(web, port)
+            host = f"127.0.0.1:{port}"
+            committee = Browser(host)
+            log_in_first_time(committee, "comite3@mindef.example.pe")
+            committee.post("/plans/PE-2021/cycles", {"year": str(YEAR), "deadline": f"{YEAR + 1}-03-31"})  # if not open yet
+            fap = Browser(host)
+            log_in_first_time(fap, "fap@fap.example.pe")
+            saved = fap.post(f"/plans/PE-2021/report/{YEAR}/indicators/IND-PAR-1",
+                             {"women": "2", "men": "9", "narrative": "UNMISS", "save": "1", "version": ""})
+            assert saved.status == 302, saved.text[:500]
+            entry_id = query_one(database_url, "SELECT e.id FROM entry e JOIN institution i ON i.id = e.institution_id "
+                                               "WHERE i.code = 'FAP' ORDER BY e.id DESC LIMIT 1")
+            posted = committee.post(f"/entries/{entry_id}/comments", {"body": "Indiquen la fuente."},
+                                    token_from=f"/entries/{entry_id}")
+            assert posted.status == 302, posted.text[:500]
+            assert inbox.messages == []  # queued by the web server (the comment, the password change), not sent by it
+            worked = tracker(env, "worker", "--burst")
+            assert worked.returncode == 0, worked.stderr
+            (mail,) = [m for m in inbox.to("fap@fap.example.pe") if "IND-PAR-1" in m["Subject"]]
+            assert "Indiquen la fuente." in mail.get_payload(decode=True).decode()
+            assert query_one(database_url, "SELECT count(*) FROM outbox_message WHERE to_email = 'fap@fap.example.pe' "
+                                           "AND sent_at IS NULL") == 0
+        finally:
+            stop(web)

@@ -86,6 +86,7 @@ def entry_of_the_navy(navy: str, committee: str, others: str = HIDDEN) -> dict[s
 # endpoint -> method -> who -> outcome. Every endpoint of the app must appear here.
 EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "core.health": {"GET": everyone()},
+    "core.ready": {"GET": everyone()},
     "core.index": {"GET": logged_in()},
     "core.set_language": {"POST": everyone()},
     "auth.login": {"GET": everyone(), "POST": everyone()},
@@ -126,6 +127,7 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "admin.new_institution": {"GET": only(Role.admin), "POST": only(Role.admin)},
     "admin.edit_institution": {"GET": only(Role.admin), "POST": only(Role.admin)},
     "admin.audit_log": {"GET": only(Role.admin)},
+    "admin.outbox": {"GET": only(Role.admin)},
     # Countries' profiles (time zone, currency, locale) and plans' profiles (budget, monitoring body).
     "admin.countries": {"GET": only(Role.admin)},
     "admin.edit_country": {"GET": only(Role.admin), "POST": only(Role.admin)},

@@ -19,7 +19,7 @@ from tracker.review import states
 from tracker.security import is_static_file
 
 # Reachable without logging in.
-PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "core.health", "auth.login", "auth.login_code",
+PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "core.health", "core.ready", "auth.login", "auth.login_code",
                               "core.set_language"})
 # Reachable while a password change is pending.
 PASSWORD_CHANGE_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.change_password", "auth.logout"}
@@ -97,6 +97,11 @@ def can_manage_institutions(user: Any) -> bool:
 
 def can_view_audit_log(user: Any) -> bool:
     """Admins browse the audit log."""
+    return _is(user, Role.admin)
+
+
+def can_view_outbox(user: Any) -> bool:
+    """Admins see the e-mails that could not be delivered (and why)."""
     return _is(user, Role.admin)
 
 

@@ -17,7 +17,7 @@ from tracker.domain import ValidationFailed
 from tracker.forms import EmptyForm, apply_errors, options
 from tracker.i18n import localized
 from tracker.permissions import (can_manage_institutions, can_manage_reference_data, can_manage_users, can_view_audit_log,
-                                 plan_or_404, require)
+                                 can_view_outbox, plan_or_404, require)
 from tracker.plan.models import BudgetProfile, Country, Institution, InstitutionKind, Plan
 from tracker.plan.services import list_plans, monitoring_body
 from tracker.urls import int_arg, parse_int
@@ -323,6 +323,18 @@ def parity():
 
 
 # -- audit log --------------------------------------------------------------------------------
+
+
+@bp.get("/outbox")
+@require(can_view_outbox)
+def outbox():
+    """The e-mails not delivered yet, newest first, with how many deliveries failed and the last error."""
+    import sqlalchemy as sa
+
+    from tracker.progress.models import OutboxMessage
+
+    query = sa.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id.desc()).limit(200)
+    return render_template("admin/outbox.html", messages=list(db.session.scalars(query)))
 
 
 @bp.get("/audit")

@@ -24,6 +24,49 @@ def health():
     return {"status": "ok", "database": "ok"}
 
 
+@bp.get("/ready")
+def ready():
+    """Readiness for a load balancer: the database, the throttling storage and the job queue all answer (503
+    naming what does not). /health says only that the process and its database are alive."""
+    checks = {"database": _database_answers(), "throttling": _throttling_answers(), "queue": _queue_answers()}
+    failing = [name for name, state in checks.items() if state == "unreachable"]
+    return {"status": "error" if failing else "ok", **checks}, (503 if failing else 200)
+
+
+def _database_answers() -> str:
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return "unreachable"
+    return "ok"
+
+
+def _throttling_answers() -> str:
+    from tracker.extensions import limiter
+
+    if current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        return "in memory"
+    try:
+        return "ok" if limiter.storage.check() else "unreachable"
+    except Exception:  # noqa: BLE001 - the storage drivers raise their own types
+        return "unreachable"
+
+
+def _queue_answers() -> str:
+    from tracker import jobs
+
+    if jobs.queue_url() is None:
+        return "in process"
+    try:
+        from redis import Redis
+
+        Redis.from_url(jobs.queue_url(), socket_timeout=2, socket_connect_timeout=2).ping()
+    except Exception:  # noqa: BLE001 - connection errors of several kinds
+        return "unreachable"
+    return "ok"
+
+
 @bp.get("/")
 def index():
     """Each role's start page: reporters their institution's home, everyone else the dashboard."""

@@ -80,3 +80,25 @@ def _first_line(error) -> str:
     """An error's message on one line (a database error's carries the statement on the next ones)."""
     text = str(getattr(error, "orig", None) or error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty (for tests and one-off runs).")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run background jobs from the queue (TRACKER_QUEUE_URL): e-mail deliveries, with retries and backoff.
+
+    \b
+    Run it beside the web servers, e.g. as the systemd unit deploy/nap-tracker-worker.service:
+      TRACKER_QUEUE_URL=redis://127.0.0.1:6379/1 tracker worker
+
+    Several workers may run at once, on any machine that reaches the database and Redis.
+    """
+    from tracker import jobs
+
+    if jobs.queue_url() is None:
+        raise click.ClickException("TRACKER_QUEUE_URL is not set: without a queue, jobs run in the web process")
+    try:
+        jobs.work(burst=burst)
+    except Exception as exc:  # noqa: BLE001 - Redis errors come in several types; one line for the operator
+        raise click.ClickException(f"the queue at {jobs.queue_url()} does not answer: {exc}") from None

@@ -323,4 +323,7 @@ class OutboxMessage(Base):
     created_at: Mapped[Timestamp]
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str] = mapped_column(sa.Text, default="")
+    # Deliveries tried and failed (each retry of the queue's job, or of `tracker mail send`), and the last one's time.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -23,9 +23,9 @@ from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from tracker import audit, permissions
+from tracker import audit, jobs, permissions
 from tracker.auth.models import BodyMember, Role, User
-from tracker.db import call_after_commit, db, utcnow
+from tracker.db import call_after_commit, utcnow
 from tracker.domain import PermissionDenied, WorkflowError
 from tracker.plan.models import Institution, MonitoringBody, Plan
 from tracker.plan.services import reviewing_body
@@ -368,21 +368,30 @@ def awaiting_review_count(session: Session, user) -> int:
 
 
 def queue_mail(session: Session, to_email: str, subject: str, body: str) -> OutboxMessage:
-    """Put an e-mail in the outbox; a request delivers it once its transaction commits (never if it rolls
-    back). Outside a request, and after a failure, `tracker mail send` delivers it."""
+    """Put an e-mail in the outbox; once a request's transaction commits (never if it rolls back), the job
+    `deliver_mail` sends it: on the queue's worker, with retries and backoff, when TRACKER_QUEUE_URL is set, else
+    in the request's process. Outside a request, and after the retries, `tracker mail send` delivers it."""
     message = OutboxMessage(to_email=to_email, subject=subject, body=body)
     session.add(message)
     if has_request_context():
-        call_after_commit(session, lambda: _deliver_committed(message))
+        call_after_commit(session, lambda: jobs.enqueue("deliver_mail", message.id))
     return message
 
 
-def _deliver_committed(message: OutboxMessage) -> None:
-    """Send one committed message and record the outcome in a transaction of its own."""
-    _deliver_all([message])
-    values = {"sent_at": message.sent_at, "error": message.error or ""}
-    with db.engine.begin() as connection:
-        connection.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
+class MailNotSent(Exception):
+    """The SMTP server refused or could not be reached: the job raises it so that the queue retries."""
+
+
+@jobs.job("deliver_mail", retried=True)
+def deliver_mail(session: Session, message_id: int) -> None:
+    """Send one outbox message (unless it went already) and record the outcome; raise MailNotSent on a failure."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.sent_at is not None:
+        return
+    delivered = _deliver_all([message])
+    session.commit()
+    if not delivered:
+        raise MailNotSent(f"message {message_id} to {message.to_email}: {message.error}")
 
 
 def deliver_outbox(session: Session) -> int:
@@ -398,6 +407,7 @@ def _deliver_all(pending) -> int:
             _deliver(_as_email(message), message.id)
         except (OSError, smtplib.SMTPException) as exc:
             message.error = str(exc)[:500]
+            message.attempts, message.last_attempt_at = (message.attempts or 0) + 1, utcnow()
             continue
         message.sent_at, message.error = utcnow(), ""
         delivered += 1

@@ -1,0 +1,123 @@
+"""Background jobs (issue 18): e-mails go out after the commit, through a real SMTP server (aiosmtpd); with
+TRACKER_QUEUE_URL a real RQ worker on Redis delivers them, retrying with backoff, and what still failed is on the
+admins' outbox page. Skipped outside CI when Redis does not answer; in CI it must run."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import logged_in, page_text
+from smtp_server import free_port, smtp_server
+from tracker import jobs
+from tracker.auth.models import Role
+from tracker.db import db
+from tracker.progress.models import OutboxMessage
+
+REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+EN = {"Accept-Language": "en"}
+
+
+def _redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A real SMTP server the app delivers to."""
+    with smtp_server() as (inbox, port):
+        for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_STARTTLS": False}.items():
+            monkeypatch.setitem(app.config, key, value)
+        yield inbox
+
+
+@pytest.fixture
+def queue(app, monkeypatch):
+    """A queue of its own on the test Redis, emptied afterwards."""
+    if not _redis_answers():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis must answer in CI for the job tests")
+        pytest.skip("Redis does not answer on 127.0.0.1:6379")
+    monkeypatch.setitem(app.config, "QUEUE_URL", REDIS_URL)
+    monkeypatch.setitem(app.config, "QUEUE_NAME", f"tracker-test-{secrets.token_hex(4)}")
+    monkeypatch.setitem(app.config, "JOB_RETRY_INTERVALS", "0,0")  # two retries, at once: the test does not wait
+    yield
+    with app.app_context():
+        jobs._queue().delete(delete_jobs=True)
+
+
+def _comment(app, review_world, body: str) -> None:
+    url = f"/entries/{review_world['entry']}"
+    committee = logged_in(app, review_world["committee"])
+    assert committee.post_form(f"{url}/comments", {"body": body}, token_from=url).status_code == 302
+
+
+def _outbox(app, to: str) -> list[OutboxMessage]:
+    """The e-mails to one address (the fixture's own were queued before, outside any request)."""
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(OutboxMessage).filter_by(to_email=to).order_by(OutboxMessage.id)))
+        db.session.expunge_all()
+        return rows
+
+
+def test_without_a_queue_the_mail_goes_out_right_after_the_commit(app, review_world, smtp):
+    _comment(app, review_world, "¿Cuál es la fuente del salto?")
+    (mail,) = smtp.to(review_world["navy"])
+    assert "IND-PAR-1" in mail["Subject"] and "¿Cuál es la fuente del salto?" in mail.get_payload(decode=True).decode()
+    (row,) = _outbox(app, review_world["navy"])
+    assert row.sent_at is not None and row.attempts == 0
+
+
+def test_a_worker_delivers_the_queued_mail(app, review_world, smtp, queue):
+    _comment(app, review_world, "Adjunten el acta, por favor.")
+    (row,) = _outbox(app, review_world["navy"])
+    assert row.sent_at is None and smtp.messages == []  # queued, not sent by the request
+    with app.app_context():
+        jobs.work(burst=True)
+    (mail,) = smtp.to(review_world["navy"])
+    assert "Adjunten el acta" in mail.get_payload(decode=True).decode()
+    assert _outbox(app, review_world["navy"])[0].sent_at is not None
+
+
+def test_failed_deliveries_are_retried_then_shown_to_admins_and_sent_later(app, review_world, queue, monkeypatch,
+                                                                            login_as, cli):
+    for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": free_port(), "SMTP_STARTTLS": False}.items():
+        monkeypatch.setitem(app.config, key, value)  # nothing listens there
+    _comment(app, review_world, "Falta la fuente.")
+    with app.app_context():
+        jobs.work(burst=True)
+        assert jobs._queue().failed_job_registry.count == 1  # the first try and its two retries failed
+    (row,) = _outbox(app, review_world["navy"])
+    assert (row.sent_at, row.attempts) == (None, 3) and row.error and row.last_attempt_at is not None
+    admin = login_as(Role.admin)
+    page = page_text(admin.get("/admin/outbox", headers=EN))
+    assert review_world["navy"] in page and "IND-PAR-1" in page and " 3 " in page
+    with smtp_server() as (inbox, port):
+        monkeypatch.setitem(app.config, "SMTP_PORT", port)
+        result = cli("mail", "send")
+        assert result.exit_code == 0 and "1 e-mails delivered." in result.output
+        assert len(inbox.to(review_world["navy"])) == 1
+    assert "Every e-mail has been delivered." in page_text(admin.get("/admin/outbox", headers=EN))
+
+
+def test_the_worker_command_needs_a_queue(cli):
+    result = cli("worker", "--burst")
+    assert result.exit_code == 1 and "TRACKER_QUEUE_URL is not set" in result.output
+
+
+def test_ready_names_what_does_not_answer(client, app, monkeypatch):
+    response = client.get("/ready")
+    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok", "throttling": "in memory",
+                                                               "queue": "in process"}
+    monkeypatch.setitem(app.config, "QUEUE_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    response = client.get("/ready")
+    assert response.status_code == 503 and response.json["queue"] == "unreachable" and response.json["database"] == "ok"
