@@ -134,6 +134,8 @@ class Config:
     # Background jobs (tracker/jobs.py): a Redis URL for RQ, e.g. redis://127.0.0.1:6379/1; unset, jobs run in the
     # request's process right after its commit. Retries wait these many seconds in turn (backoff).
     QUEUE_URL = _env("QUEUE_URL")
+    # "json": one JSON object per log line, with the request id (production's default); "text" otherwise.
+    LOG_FORMAT = _env("LOG_FORMAT", "text")
     QUEUE_NAME = _env("QUEUE_NAME", "tracker")
     JOB_RETRY_INTERVALS = _env("JOB_RETRY_INTERVALS", "30,120,600,1800")
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
@@ -169,6 +171,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    LOG_FORMAT = _env("LOG_FORMAT", "json")
     SECRET_KEY = _env("SECRET_KEY")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

@@ -15,5 +15,8 @@ timeout = int(os.environ.get("TRACKER_WORKER_TIMEOUT", 60))
 graceful_timeout = 30
 accesslog = "-"
 errorlog = "-"
+# One JSON object per request, with the id the app sent back (X-Request-Id), to match the app's own log lines.
+access_log_format = ('{"time": "%(t)s", "request_id": "%({x-request-id}o)s", "method": "%(m)s", "path": "%(U)s", '
+                     '"status": %(s)s, "bytes": "%(B)s", "duration_ms": %(M)s, "remote": "%(h)s"}')
 # Behind a reverse proxy on the same host; set TRACKER_PROXY_HOPS so the app trusts X-Forwarded-* too.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -16,7 +16,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from live_server import (Browser, exit_output, free_port, fresh_postgres_database, query_one, start_gunicorn, stop, tracker,
+from live_server import (Browser, exit_output, free_port, fresh_postgres_database, output, query_one, start_gunicorn, stop, tracker,
                          wait_until_serving)
 PG_ADMIN_URL = os.environ.get("TRACKER_SMOKE_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TRACKER_SMOKE_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -297,3 +297,20 @@ def test_a_worker_process_delivers_what_the_web_servers_queued(server, productio
                                            "AND sent_at IS NULL") == 0
         finally:
             stop(web)
+
+
+def test_production_logs_are_json_lines_with_the_request_id(server, production_env):
+    """gunicorn's access log and the app's own lines are JSON objects naming the id sent back in X-Request-Id."""
+    import json
+
+    port = free_port()
+    process = start_gunicorn(production_env, port, workers=1)
+    try:
+        wait_until_serving(process, port)
+        response = Browser(f"127.0.0.1:{port}").get("/login")
+        request_id = response.headers["X-Request-Id"]
+        assert response.status == 200 and len(request_id) == 32
+    finally:
+        stop(process)
+    access = [json.loads(line) for line in output(process).splitlines() if line.startswith("{") and request_id in line]
+    assert [(a["method"], a["path"], a["status"]) for a in access] == [("GET", "/login", 200)]

@@ -13,7 +13,7 @@ def create_app(config: type | None = None) -> Flask:
     """Build the application; `config` defaults to the class named by TRACKER_ENV."""
     from config import INSTANCE_PATH, config_from_env
 
-    from tracker import errors, i18n, permissions, review, security, urls
+    from tracker import errors, i18n, logs, permissions, review, security, urls
     from tracker.auth import login as auth_login
     from tracker.db import db
     from tracker.extensions import bootstrap, csrf, limiter
@@ -33,6 +33,7 @@ def create_app(config: type | None = None) -> Flask:
     bootstrap.init_app(app)
     limiter.init_app(app)
     auth_login.init_app(app)
+    logs.init_app(app)  # first: every request has its id, even one the login gate redirects
     permissions.init_app(app)
     review.init_app(app)
     i18n.init_app(app)
