@@ -245,6 +245,9 @@ class PlanProfile(Base):
     # Shown where an indicator has no targets (e.g. "the official matrix is not available yet").
     targets_note_es: Mapped[str] = mapped_column(sa.Text, default="")
     targets_note_en: Mapped[str] = mapped_column(sa.Text, default="")
+    # Days before an institution's deadline on which its reporters are reminded of what they have not submitted
+    # (`tracker remind --scheduled`, e.g. daily from deploy/nap-tracker-reminders.timer).
+    reminder_days: Mapped[str] = mapped_column(sa.String(40), default="14,7,1", server_default="14,7,1")
 
     plan: Mapped[Plan] = relationship(back_populates="profile")
 

@@ -9,14 +9,33 @@ from tracker.db import db
 
 
 @click.command("remind")
-@click.option("--year", type=int, required=True, help="Reporting year whose missing entries to remind about.")
+@click.option("--year", type=int, help="Reporting year whose missing entries to remind about.")
 @click.option("--plan", "plan_code", default="PE-2021", show_default=True, help="Plan code.")
+@click.option("--scheduled", is_flag=True, help="Send the reminders due today in every open cycle (each plan's days "
+                                                  "before the deadline, default 14, 7 and 1), each once.")
 @with_appcontext
-def remind(year: int, plan_code: str) -> None:
+def remind(year: int | None, plan_code: str, scheduled: bool) -> None:
     """Remind institutions of the items they have not submitted yet for YEAR (in-app and e-mail): the same
-    reminders as "Send reminders" on the cycles page."""
+    reminders as "Send reminders" on the cycles page. With --scheduled: the reminders due today, for a daily
+    timer (deploy/nap-tracker-reminders.timer); running it twice the same day sends nothing more.
+
+    \b
+    Examples:
+      tracker remind --year 2026 --plan PE-2021
+      tracker remind --scheduled
+    """
     from tracker.plan.services import NotFound, get_plan
     from tracker.progress import notifications, services
+
+    if scheduled:
+        sent = notifications.scheduled_reminders(db.session)
+        db.session.commit()
+        delivered = notifications.deliver_outbox(db.session)
+        db.session.commit()
+        click.echo(f"{sent} scheduled reminders queued, {delivered} e-mails delivered.")
+        return
+    if year is None:
+        raise click.ClickException("give --year YEAR, or --scheduled")
 
     try:
         plan = get_plan(db.session, plan_code)

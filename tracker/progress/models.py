@@ -311,6 +311,17 @@ class Notification(Base):
     cycle: Mapped[ReportingCycle | None] = relationship()
 
 
+class ScheduledReminder(Base):
+    """A scheduled reminder already sent: an institution, in a cycle, so many days before its deadline (once)."""
+
+    __tablename__ = "scheduled_reminder"
+
+    cycle_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_cycle.id", ondelete="CASCADE"), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True)
+    days_before: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sent_at: Mapped[Timestamp]
+
+
 class OutboxMessage(Base):
     """An e-mail waiting to be (or already) sent; SMTP when configured, files in development."""
 

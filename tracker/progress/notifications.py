@@ -260,6 +260,47 @@ def remind_missing(session: Session, cycle: ReportingCycle, now: datetime | None
     return send_reminders(session, cycle, plan_reminders(session, cycle, institution_id, now))
 
 
+DEFAULT_REMINDER_DAYS = (14, 7, 1)
+
+
+def reminder_days(plan: Plan) -> tuple[int, ...]:
+    """The days before an institution's deadline on which the plan's scheduled reminders go out."""
+    text = plan.profile.reminder_days if plan.profile is not None else ",".join(map(str, DEFAULT_REMINDER_DAYS))
+    return tuple(sorted({int(part) for part in text.split(",") if part.strip().isdigit()}, reverse=True))
+
+
+def scheduled_reminders(session: Session, now: datetime | None = None) -> int:
+    """Remind, on each of its plan's reminder days before its own deadline, every institution that has not submitted
+    everything in an open cycle; each (cycle, institution, day) once, however often this runs. Returns the
+    reminders sent. `tracker remind --scheduled` (a daily timer) and the job `scheduled_reminders` come here."""
+    from tracker.progress.models import CycleState, ScheduledReminder
+    from tracker.progress.services import days_left, deadline_exceptions
+
+    now = now or utcnow()
+    sent_before = {tuple(row) for row in session.execute(sa.select(ScheduledReminder.cycle_id, ScheduledReminder.institution_id,
+                                                                   ScheduledReminder.days_before))}
+    sent = 0
+    for cycle in session.scalars(sa.select(ReportingCycle).filter_by(state=CycleState.open).order_by(ReportingCycle.id)):
+        days, exceptions = reminder_days(cycle.plan), deadline_exceptions(session, cycle)
+        for reminder in plan_reminders(session, cycle, now=now):
+            left = days_left(cycle, now, reminder.institution.id, exceptions)
+            key = (cycle.id, reminder.institution.id, left)
+            if left in days and key not in sent_before:
+                sent += send_reminders(session, cycle, [reminder])
+                session.add(ScheduledReminder(cycle_id=cycle.id, institution_id=reminder.institution.id, days_before=left))
+                audit.record(session, "cycle.reminded", target=cycle, year=cycle.year,
+                             institution=reminder.institution.id, days_before=left, scheduled=True)
+    session.flush()
+    return sent
+
+
+@jobs.job("scheduled_reminders")
+def scheduled_reminders_job(session: Session) -> None:
+    """The scheduled reminders as a job (a queue's scheduler can run it)."""
+    scheduled_reminders(session)
+    session.commit()
+
+
 def send_cycle_reminders(session: Session, cycle: ReportingCycle, actor, institution_id: int | None = None) -> int:
     """The committee's "Send reminders": remind_missing for the plan's reviewers, recorded in the audit log."""
     if not permissions.can_manage_cycles(actor, cycle.plan):

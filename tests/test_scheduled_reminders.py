@@ -1,0 +1,95 @@
+"""Scheduled reminders (issue 18): on each plan's days before each institution's own deadline (default 14, 7 and 1),
+the institutions that have not submitted everything are reminded, each once, however often the timer runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import logged_in, page_text
+from tracker.auth.models import Role, User
+from tracker.db import db, utcnow
+from tracker.plan import models as pm
+from tracker.plan.services import plan_timezone
+from tracker.progress import services
+from tracker.progress.models import CycleState, Notification, ReportingCycle, ScheduledReminder
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def cycle_in(app, make_user, peru):
+    """open_cycle(days): this year's cycle of Peru's plan, its deadline that many days from today there."""
+    _, email = make_user(Role.reporter, institution="MGP")
+
+    def open_cycle(days: int) -> int:
+        with app.app_context():
+            plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+            today = utcnow().astimezone(plan_timezone(plan)).date()
+            cycle = ReportingCycle(plan_id=plan.id, year=today.year, deadline=today + timedelta(days=days), state=CycleState.open)
+            db.session.add(cycle)
+            db.session.commit()
+            return cycle.id
+
+    open_cycle.navy = email
+    return open_cycle
+
+
+def _reminded(app, email: str) -> int:
+    with app.app_context():
+        user = db.session.scalars(sa.select(User).filter_by(email=email)).one()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).filter_by(user_id=user.id, event="reminder"))
+
+
+def test_a_reminder_goes_out_on_a_reminder_day_and_only_once(app, cycle_in, cli):
+    cycle_id = cycle_in(7)
+    first = cli("remind", "--scheduled")
+    assert first.exit_code == 0, first.output
+    assert _reminded(app, cycle_in.navy) == 1
+    with app.app_context():
+        navy = db.session.scalars(sa.select(pm.Institution).filter_by(code="MGP")).one()
+        assert db.session.get(ScheduledReminder, (cycle_id, navy.id, 7)) is not None
+    again = cli("remind", "--scheduled")
+    assert "0 scheduled reminders queued" in again.output and _reminded(app, cycle_in.navy) == 1
+
+
+def test_no_reminder_on_other_days(app, cycle_in, cli):
+    cycle_in(5)
+    assert "0 scheduled reminders queued" in cli("remind", "--scheduled").output
+    assert _reminded(app, cycle_in.navy) == 0
+
+
+def test_an_institution_s_own_deadline_decides_its_reminder_days(app, cycle_in, cli, make_user):
+    cycle_id = cycle_in(5)
+    _, committee = make_user(Role.committee)
+    with app.app_context():
+        cycle = db.session.get(ReportingCycle, cycle_id)
+        navy = db.session.scalars(sa.select(pm.Institution).filter_by(code="MGP")).one()
+        actor = db.session.scalars(sa.select(User).filter_by(email=committee)).one()
+        services.extend_deadline(db.session, cycle, navy, cycle.deadline + timedelta(days=9), "Cambio de comando", actor)
+        db.session.commit()
+    cli("remind", "--scheduled")
+    assert _reminded(app, cycle_in.navy) == 1  # 14 days before the Navy's extended deadline
+
+
+def test_the_reminder_days_are_set_per_plan_by_an_admin(app, cycle_in, cli, make_user):
+    cycle_in(5)
+    _, admin_email = make_user(Role.admin)
+    admin = logged_in(app, admin_email)
+    page = "/admin/plans/PE-2021/profile"
+    form = {"budget_profile": "pe_mef", "body_name_es": "Comité de Igualdad de Género",
+            "body_name_en": "Gender Equality Committee", "reminder_days": "30, x"}
+    refused = admin.post_form(page, form, token_from=page, headers=EN)
+    assert refused.status_code == 400 and "Give whole numbers of days from 0 to 365" in page_text(refused)
+    assert admin.post_form(page, {**form, "reminder_days": "5, 30"}, token_from=page).status_code == 302
+    with app.app_context():
+        assert db.session.scalars(sa.select(pm.PlanProfile.reminder_days)).one() == "30,5"
+    cli("remind", "--scheduled")
+    assert _reminded(app, cycle_in.navy) == 1
+
+
+def test_remind_needs_a_year_or_scheduled(cli, peru):
+    result = cli("remind")
+    assert result.exit_code == 1 and "give --year YEAR, or --scheduled" in result.output
