@@ -55,10 +55,20 @@ def test_a_reminder_goes_out_on_a_reminder_day_and_only_once(app, cycle_in, cli)
     assert "0 scheduled reminders queued" in again.output and _reminded(app, cycle_in.navy) == 1
 
 
-def test_no_reminder_on_other_days(app, cycle_in, cli):
-    cycle_in(5)
+def test_no_reminder_before_the_first_reminder_day(app, cycle_in, cli):
+    cycle_in(20)
     assert "0 scheduled reminders queued" in cli("remind", "--scheduled").output
     assert _reminded(app, cycle_in.navy) == 0
+
+
+def test_a_missed_reminder_day_is_caught_up_once(app, cycle_in, cli):
+    cycle_id = cycle_in(5)  # the 7-day run did not happen (the cycle opened late, or the timer was down)
+    cli("remind", "--scheduled")
+    cli("remind", "--scheduled")
+    assert _reminded(app, cycle_in.navy) == 1
+    with app.app_context():
+        assert [r.days_before for r in db.session.scalars(sa.select(ScheduledReminder).filter_by(cycle_id=cycle_id))
+                if r.institution_id == db.session.scalars(sa.select(pm.Institution.id).filter_by(code="MGP")).one()] == [7]
 
 
 def test_an_institution_s_own_deadline_decides_its_reminder_days(app, cycle_in, cli, make_user):

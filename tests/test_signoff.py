@@ -145,8 +145,9 @@ def test_the_focal_point_sends_back_with_a_note_that_the_reporter_reads(app, peo
     assert _entry(app, entry_id).state == EntryState.awaiting_signoff
 
 
-def test_a_focal_point_never_signs_off_their_own_submission(app, people):
+def test_a_focal_point_never_signs_off_their_own_submission(app, people, make_user):
     _require_navy_signoff(app, people)
+    make_user(Role.reporter, email="segunda@marina.example", institution="MGP", focal_point=True)  # who may endorse it
     entry_id = _save(app, people["focal"], "PAR-3")
     url = f"/entries/{entry_id}"
     focal = logged_in(app, people["focal"])
@@ -223,3 +224,18 @@ def test_focal_points_are_reporters_marked_by_an_administrator(app, people, cli)
         assert not db.session.scalars(sa.select(User.is_focal_point).filter_by(email=people["army"])).one()
     result = cli("users", "edit", people["army"], "--focal-point")
     assert result.exit_code != 0 and "Only a reporter can be their institution's focal point." in result.output
+
+
+def test_the_only_focal_point_cannot_submit_what_nobody_could_endorse(app, people):
+    """A sole focal point's own submission would wait for ever: it is refused, saying what to do."""
+    from tracker.domain import WorkflowError
+
+    _require_navy_signoff(app, people)
+    with pytest.raises(WorkflowError, match="Ningún otro punto focal de su institución puede visar este registro"):
+        _save(app, people["focal"], "PAR-3")
+    draft = _save(app, people["focal"], "PAR-3", submit=False)
+    url = f"/entries/{draft}"
+    focal = logged_in(app, people["focal"])
+    focal.post_form(f"{url}/submit", {}, token_from=url, headers=EN)
+    assert _entry(app, draft).state == EntryState.draft
+    assert "No other focal point" in page_text(focal.get(url, headers=EN))

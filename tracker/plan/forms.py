@@ -60,7 +60,7 @@ class IndicatorForm(ChangeMixin, ResponsibilityMixin, FlaskForm):
     data_source_es = TextAreaField(_l("Data source in Spanish"), validators=[Length(max=4000)])
     data_source_en = TextAreaField(_l("Data source in English"), validators=[Length(max=4000)])
     change_threshold = FigureField(
-        _l("Flag a change from the previous year above (%)"), validators=[Optional(), NumberRange(min=1, max=10000)],
+        _l("Flag a change from the previous year above (%)"), validators=[Optional(), NumberRange(min=1, max=9999)],
         description=_l("Reviewers see a flag when an institution's figure moves more than this from its previous "
                        "approved year. Empty: 50 %."))
     expected_min = FigureField(_l("Lowest expected figure"), validators=[Optional(), NumberRange(min=-MAX_FIGURE, max=MAX_FIGURE)])

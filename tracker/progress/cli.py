@@ -62,9 +62,11 @@ def send_mail() -> None:
     """Deliver queued e-mails (SMTP when TRACKER_SMTP_HOST is set, files under the instance folder otherwise)."""
     from tracker.progress import notifications
 
+    from tracker import jobs
+
     delivered = notifications.deliver_outbox(db.session)
     db.session.commit()
-    click.echo(f"{delivered} e-mails delivered.")
+    click.echo(f"{delivered} e-mails handed to the worker's queue." if jobs.queue_url() else f"{delivered} e-mails delivered.")
 
 
 notify_group = click.Group("notify", help="Notifications sent on a schedule.")

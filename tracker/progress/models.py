@@ -180,7 +180,7 @@ class Entry(Base):
         sa.CheckConstraint("state <> 'approved' OR reviewed_at IS NOT NULL", "approved_is_reviewed"),
         sa.CheckConstraint("state <> 'returned' OR length(review_note) > 0", "returned_has_note"),
         sa.CheckConstraint(
-            "kind <> 'action' OR state NOT IN ('submitted', 'approved') OR action_status IS NOT NULL",
+            "kind <> 'action' OR state NOT IN ('awaiting_signoff', 'submitted', 'approved') OR action_status IS NOT NULL",
             "action_status_when_submitted",
         ),
     )

@@ -284,20 +284,25 @@ def scheduled_reminders(session: Session, now: datetime | None = None) -> int:
         days, exceptions = reminder_days(cycle.plan), deadline_exceptions(session, cycle)
         for reminder in plan_reminders(session, cycle, now=now):
             left = days_left(cycle, now, reminder.institution.id, exceptions)
-            key = (cycle.id, reminder.institution.id, left)
-            if left in days and key not in sent_before:
+            # The nearest reminder day not passed yet, so that a day the timer missed (or a cycle opened late) is
+            # caught up on the next run instead of skipped.
+            due = min((d for d in days if d >= left >= 0), default=None)
+            key = (cycle.id, reminder.institution.id, due)
+            if due is not None and key not in sent_before:
                 sent += send_reminders(session, cycle, [reminder])
-                session.add(ScheduledReminder(cycle_id=cycle.id, institution_id=reminder.institution.id, days_before=left))
+                session.add(ScheduledReminder(cycle_id=cycle.id, institution_id=reminder.institution.id, days_before=due))
                 audit.record(session, "cycle.reminded", target=cycle, year=cycle.year,
-                             institution=reminder.institution.id, days_before=left, scheduled=True)
+                             institution=reminder.institution.id, days_before=due, days_left=left, scheduled=True)
     session.flush()
     return sent
 
 
 @jobs.job("scheduled_reminders")
 def scheduled_reminders_job(session: Session) -> None:
-    """The scheduled reminders as a job (a queue's scheduler can run it)."""
+    """The scheduled reminders as a job (a queue's scheduler can run it); their e-mails go out as jobs too."""
     scheduled_reminders(session)
+    session.commit()
+    deliver_outbox(session)
     session.commit()
 
 
@@ -426,7 +431,8 @@ class MailNotSent(Exception):
 @jobs.job("deliver_mail", retried=True)
 def deliver_mail(session: Session, message_id: int) -> None:
     """Send one outbox message (unless it went already) and record the outcome; raise MailNotSent on a failure."""
-    message = session.get(OutboxMessage, message_id)
+    # Locked while it is sent (skipped if another sender holds it): never two deliveries of one message.
+    message = session.scalars(sa.select(OutboxMessage).filter_by(id=message_id).with_for_update(skip_locked=True)).one_or_none()
     if message is None or message.sent_at is not None:
         return
     delivered = _deliver_all([message])
@@ -436,9 +442,17 @@ def deliver_mail(session: Session, message_id: int) -> None:
 
 
 def deliver_outbox(session: Session) -> int:
-    """Send (or, without SMTP, write to files) every queued message; returns how many were delivered."""
-    pending = session.scalars(sa.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)).all()
-    return _deliver_all(pending)
+    """Send (or, without SMTP, write to files) every queued message; returns how many were delivered. With a queue,
+    each message becomes a `deliver_mail` job instead (returns how many were handed over): one sender per message,
+    the worker. Rows a worker is sending meanwhile are locked (PostgreSQL) and skipped: no message goes out twice."""
+    query = (sa.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
+             .with_for_update(skip_locked=True))
+    if jobs.queue_url() is not None:
+        ids = session.scalars(query.with_only_columns(OutboxMessage.id)).all()
+        for message_id in ids:
+            jobs.enqueue("deliver_mail", message_id)
+        return len(ids)
+    return _deliver_all(session.scalars(query).all())
 
 
 def _deliver_all(pending) -> int:

@@ -384,7 +384,7 @@ class FieldErrors:
 def _check_indicator_input(indicator: Indicator, data: IndicatorInput, complete: bool) -> None:
     """Values must make sense always; a submission must also be complete."""
     errors = FieldErrors()
-    for name in ("women", "men", "numerator", "denominator", "value"):
+    for name in ("women", "men", "reported_total", "numerator", "denominator", "value"):
         number = getattr(data, name)
         if number is not None and number < 0:
             errors.add(name, _l("Cannot be negative."))

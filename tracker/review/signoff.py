@@ -21,6 +21,15 @@ def is_required(session: Session, plan_id: int, institution_id: int) -> bool:
     return session.get(SignoffRequirement, (plan_id, institution_id)) is not None
 
 
+def can_be_endorsed(session: Session, institution_id: int, submitter_id: int | None) -> bool:
+    """Whether an active focal point of the institution other than the submitter exists to endorse a submission."""
+    query = sa.select(sa.func.count()).select_from(User).where(
+        User.institution_id == institution_id, User.is_focal_point, User.active, User.role == Role.reporter)
+    if submitter_id is not None:
+        query = query.where(User.id != submitter_id)
+    return (session.scalar(query) or 0) > 0
+
+
 def required_ids(session: Session, plan: Plan) -> frozenset[int]:
     return frozenset(session.scalars(sa.select(SignoffRequirement.institution_id).filter_by(plan_id=plan.id)))
 

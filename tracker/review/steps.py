@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from tracker import audit, permissions
 from tracker.db import utcnow
 from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
-from tracker.progress.models import Entry, ReportingCycle
-from tracker.review import kinds, states, workflow
+from tracker.progress.models import Entry, EntryState as S, ReportingCycle
+from tracker.review import kinds, signoff, states, workflow
 from tracker.review.workflow import Stamp, Transition
 
 
@@ -54,6 +54,10 @@ def _check(user, entry: Entry, t: Transition, note: str) -> None:
         raise ValidationFailed([("note", str(_l("A note is required: say what must be fixed or why.")))])
     if t.checks_complete:
         kinds.of(entry).check_complete(entry)
+    if t.target == S.awaiting_signoff and not signoff.can_be_endorsed(object_session(entry), entry.institution_id, user.id):
+        # Else it would wait for a sign-off nobody may give (a focal point never endorses their own submission).
+        raise WorkflowError(str(_l("No other focal point of your institution can endorse this entry: ask an administrator "
+                                   "to name one, or the monitoring body to lift the sign-off.")))
 
 
 def _stamp(entry: Entry, t: Transition, user, note: str) -> None:
