@@ -12,13 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.ops.files import file_digest, reports_subfolder
-from tracker.plan.models import Plan
-from tracker.progress.models import Evidence
-from tracker.reports.models import FinalReport
+from tracker.ops.files import file_digest, named_files, reports_subfolder
 from tracker.storage import partial_path, publish
 
 
@@ -50,7 +46,7 @@ def check_files(session: Session, upload: Path) -> CheckReport:
     # Files are listed before the rows are read, and recent ones are left out: a save running meanwhile
     # has a file (partial, or just moved into place) whose row this check may not see yet.
     candidates = [path for path in [*top_files(upload), *top_files(reports_subfolder(upload))] if not is_recent(path)]
-    expected = evidence_files(session, upload) + final_report_files(session, upload)
+    expected = [Expected(n.label, upload / n.key, n.size, n.sha256) for n in named_files(session)]
     report = CheckReport(checked=len(expected))
     report.unpublished = [(partial_path(item.path), item.path) for item in expected if is_unpublished(item)]
     waiting = {place for _, place in report.unpublished}
@@ -58,21 +54,6 @@ def check_files(session: Session, upload: Path) -> CheckReport:
     named = {item.path for item in expected} | {partial for partial, _ in report.unpublished}
     report.orphans = sorted(path for path in candidates if path not in named)
     return report
-
-
-def evidence_files(session: Session, upload: Path) -> list[Expected]:
-    rows = session.execute(sa.select(Evidence.id, Evidence.original_name, Evidence.stored_name, Evidence.size, Evidence.sha256)
-                           .order_by(Evidence.id))
-    return [Expected(f"evidence {id_} ({name})", upload / stored, size, sha) for id_, name, stored, size, sha in rows]
-
-
-def final_report_files(session: Session, upload: Path) -> list[Expected]:
-    query = (sa.select(FinalReport.id, Plan.code, FinalReport.year, FinalReport.version, FinalReport.language,
-                       FinalReport.format, FinalReport.stored_name, FinalReport.size, FinalReport.sha256)
-             .join(Plan, Plan.id == FinalReport.plan_id).order_by(FinalReport.id))
-    folder = reports_subfolder(upload)
-    return [Expected(f"final report {id_} ({plan} {year} v{version} {language} {fmt})", folder / stored, size, sha)
-            for id_, plan, year, version, language, fmt, stored, size, sha in session.execute(query)]
 
 
 def file_problem(item: Expected) -> str | None:

@@ -16,40 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.ops import OpsError
-from tracker.plan.models import Plan
-from tracker.progress.models import Evidence
-from tracker.reports.models import FinalReport
-from tracker.reports.services import final_key
+from tracker.ops.files import Named, named_files
 from tracker.storage import BACKENDS, Missing, store
-
-
-@dataclass(frozen=True)
-class Named:
-    """A stored file a row names: its key, what the row records, and how to call it in a message."""
-
-    key: str
-    size: int
-    sha256: str
-    label: str
 
 
 @dataclass
 class MoveReport:
     moved: int = 0
     already: int = 0
-
-
-def named_files(session: Session) -> list[Named]:
-    """Every file a row names: evidence (soft-removed too: its file is kept) and final reports."""
-    evidence = session.execute(sa.select(Evidence.id, Evidence.original_name, Evidence.stored_name, Evidence.size,
-                                         Evidence.sha256).order_by(Evidence.id))
-    finals = session.execute(sa.select(FinalReport.id, Plan.code, FinalReport.year, FinalReport.version,
-                                       FinalReport.language, FinalReport.format, FinalReport.stored_name,
-                                       FinalReport.size, FinalReport.sha256)
-                             .join(Plan, Plan.id == FinalReport.plan_id).order_by(FinalReport.id))
-    return ([Named(stored, size, sha, f"evidence {id_} ({name})") for id_, name, stored, size, sha in evidence]
-            + [Named(final_key(stored), size, sha, f"final report {id_} ({plan} {year} v{version} {language} {fmt})")
-               for id_, plan, year, version, language, fmt, stored, size, sha in finals])
 
 
 def migrate_files(session: Session, to: str) -> MoveReport:

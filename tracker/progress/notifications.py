@@ -58,7 +58,7 @@ def signoff_requested(session: Session, entry: Entry, actor: User | None = None)
             continue
         session.add(Notification(user_id=user.id, event=SIGNOFF_EVENT, entry_id=entry.id, note=entry.institution.code))
         with force_locale(user_locale(user)):
-            subject = _("%(code)s (%(year)s) waits for your sign-off", code=_item_code(entry), year=entry.cycle.year)
+            subject = _("%(code)s (%(year)s) waits for your sign-off", code=kinds.item_code(entry), year=entry.cycle.year)
             body = "\n".join([subject + ".", "", _("Endorse it, or send it back with a note: %(url)s",
                                                      url=_external_url("progress.show_entry", entry_id=entry.id))])
         queue_mail(session, user.email, subject, body)
@@ -74,12 +74,8 @@ def user_locale(user: User) -> str:
     return LOCALES.get(user.language or current_app.config["BABEL_DEFAULT_LOCALE"], "es_PE")
 
 
-def _item_code(entry: Entry) -> str:
-    return entry.item.code if entry.item else _("Budget item")
-
-
 def _entry_mail(entry: Entry, event: str, note: str, actor: User | None = None) -> tuple[str, str]:
-    code, year = _item_code(entry), entry.cycle.year
+    code, year = kinds.item_code(entry), entry.cycle.year
     body = reviewing_body(entry.cycle.plan)
     subjects = {
         "endorse": _("Your entry %(code)s (%(year)s) was endorsed and sent to %(body)s", code=code, year=year, body=body),
@@ -344,7 +340,7 @@ def entry_commented(session: Session, entry: Entry, comment, from_committee: boo
             continue
         session.add(Notification(user_id=user.id, event=COMMENT_EVENT, entry_id=entry.id, note=comment.body[:500]))
         with force_locale(user_locale(user)):
-            subject = _("New comment on %(code)s (%(year)s)", code=_item_code(entry), year=entry.cycle.year)
+            subject = _("New comment on %(code)s (%(year)s)", code=kinds.item_code(entry), year=entry.cycle.year)
             body = "\n\n".join([f"{comment.author_name}: {comment.body}",
                                   _external_url("progress.show_entry", entry_id=entry.id, _anchor="conversation")])
         queue_mail(session, user.email, subject, body)
@@ -397,7 +393,7 @@ def _queue_digest(session: Session, user: User, rows: list[Notification]) -> Out
             if entry is None:
                 continue
             when = plan_datetime(row.created_at, entry.cycle.plan)
-            lines += [f"- {_item_code(entry)} ({entry.cycle.year}) · {entry.institution.code} · {when}",
+            lines += [f"- {kinds.item_code(entry)} ({entry.cycle.year}) · {entry.institution.code} · {when}",
                       f"  {_external_url('progress.show_entry', entry_id=entry.id)}"]
         lines += ["", _("Review queue: %(url)s", url=_external_url("progress.review_queue"))]
     return queue_mail(session, user.email, subject, "\n".join(lines))

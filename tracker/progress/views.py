@@ -34,7 +34,7 @@ from tracker.progress.forms import (
     build_indicator_form,
 )
 from tracker.progress.models import ActionStatus, Entry, EntryKind, Evidence, ReportingCycle
-from tracker.review import steps, workflow
+from tracker.review import kinds, steps, workflow
 from tracker.urls import int_arg, parse_int, year_arg
 
 bp = Blueprint("progress", __name__)
@@ -133,14 +133,10 @@ def _flash_submitted_all(done: steps.SubmittedAll) -> None:
     if done.submitted:
         flash(ngettext("%(num)d entry submitted.", "%(num)d entries submitted.", len(done.submitted)), "success")
     if done.incomplete:
-        lines = "; ".join(f"{_entry_code(e)}: {' '.join(reasons)}" for e, reasons in done.incomplete)
+        lines = "; ".join(f"{kinds.item_code(e)}: {' '.join(reasons)}" for e, reasons in done.incomplete)
         flash(_("Not submitted, incomplete: %(items)s", items=lines), "warning")
     if not done.submitted and not done.incomplete:
         flash(_("No draft to submit."), "info")
-
-
-def _entry_code(entry: Entry) -> str:
-    return entry.item.code if entry.item is not None else _("Budget item")
 
 
 # -- entry forms --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from tracker.plan import models as pm
 from tracker.progress.context import queue_flags
 from tracker.progress.models import Entry, EntryKind, ReportingCycle
 from tracker.reports.dataset import Column, Section, Table
-from tracker.review import states
+from tracker.review import kinds, states
 
 
 def pending_section(session: Session, plan: pm.Plan, year: int) -> Section:
@@ -24,23 +24,19 @@ def pending_section(session: Session, plan: pm.Plan, year: int) -> Section:
         .options(joinedload(Entry.institution), joinedload(Entry.indicator), joinedload(Entry.action),
                  joinedload(Entry.cycle))
     )
-    entries = sorted(session.scalars(query), key=lambda e: (_code(e), e.institution.code))
+    entries = sorted(session.scalars(query), key=lambda e: (kinds.item_code(e), e.institution.code))
     counted = [e for e in entries if e.state in states.COUNTED_PROVISIONALLY and e.kind == EntryKind.indicator]
     flags = queue_flags(session, counted)
     pending = Table("pending", _("Entries not approved yet"), [
         Column("code", _("Code")), Column("institution", _("Institution")), Column("state", _("State")),
         Column("updated", _("Last saved"), "date"),
-    ], [{"code": _code(e), "institution": e.institution.code, "state": label(e.state), "updated": e.updated_at.date()}
+    ], [{"code": kinds.item_code(e), "institution": e.institution.code, "state": label(e.state), "updated": e.updated_at.date()}
         for e in entries], _("Every entry of the year is approved."))
     flagged = Table("quality_flags", _("Data-quality flags of the entries counted provisionally"), [
         Column("code", _("Code")), Column("institution", _("Institution")), Column("flag", _("Flag")),
-    ], [{"code": _code(e), "institution": e.institution.code, "flag": quality_flag(flag)}
+    ], [{"code": kinds.item_code(e), "institution": e.institution.code, "flag": quality_flag(flag)}
         for e in counted for flag in flags.get(e.id, [])], _("No flag."))
     return Section("pending", _("Annex: entries pending and data-quality flags"), [
         _("This provisional report counts entries submitted but not approved yet. Below: every entry of the year that "
           "is not approved, and the data-quality flags of those counted; the final report counts approved data only."),
     ], [pending, flagged])
-
-
-def _code(entry: Entry) -> str:
-    return entry.item.code if entry.item is not None else _("Budget item")

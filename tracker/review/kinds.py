@@ -80,6 +80,13 @@ KINDS: dict[EntryKind, EntryKindSpec] = {
 }
 
 
+def item_code(entry: Entry) -> str:
+    """How lists and e-mails name the entry: its item's code, or "Budget item" (in the current language)."""
+    from flask_babel import gettext as _
+
+    return entry.item.code if entry.item is not None else _("Budget item")
+
+
 def of(entry_or_kind: Entry | EntryKind) -> EntryKindSpec:
     """The kind of an entry (or the spec of a kind)."""
     return KINDS[entry_or_kind if isinstance(entry_or_kind, EntryKind) else entry_or_kind.kind]
