@@ -272,8 +272,7 @@ def test_a_missing_timezone_is_refused(app, admin, chile):
 
 
 def test_admin_changes_the_budget_profile_and_the_body_name(app, admin, chile):
-    form = {"budget_profile": "pe_mef", "body_name_es": "Mesa 1325 renovada", "body_name_en": "Renewed 1325 Table",
-            "reminder_days": "14, 7, 1"}
+    form = {"budget_profile": "pe_mef", "body_name_es": "Mesa 1325 renovada", "body_name_en": "Renewed 1325 Table"}
     response = admin.post_form(f"/admin/plans/{CL}/profile", form)
     assert response.status_code == 302
     plan = plan_row(app, CL)

@@ -4,10 +4,6 @@ admins' outbox page. Skipped outside CI when Redis does not answer; in CI it mus
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-
 import pytest
 import sqlalchemy as sa
 
@@ -18,41 +14,7 @@ from tracker.auth.models import Role
 from tracker.db import db
 from tracker.progress.models import OutboxMessage
 
-REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 EN = {"Accept-Language": "en"}
-
-
-def _redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=2) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    """A real SMTP server the app delivers to."""
-    with smtp_server() as (inbox, port):
-        for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_STARTTLS": False}.items():
-            monkeypatch.setitem(app.config, key, value)
-        yield inbox
-
-
-@pytest.fixture
-def queue(app, monkeypatch):
-    """A queue of its own on the test Redis, emptied afterwards."""
-    if not _redis_answers():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis must answer in CI for the job tests")
-        pytest.skip("Redis does not answer on 127.0.0.1:6379")
-    monkeypatch.setitem(app.config, "QUEUE_URL", REDIS_URL)
-    monkeypatch.setitem(app.config, "QUEUE_NAME", f"tracker-test-{secrets.token_hex(4)}")
-    monkeypatch.setitem(app.config, "JOB_RETRY_INTERVALS", "0,0")  # two retries, at once: the test does not wait
-    yield
-    with app.app_context():
-        jobs._queue().delete(delete_jobs=True)
 
 
 def _comment(app, review_world, body: str) -> None:

@@ -61,9 +61,9 @@ def test_remind_bad_arguments(app, peru):
 
 def test_links_in_command_line_mails_use_the_base_url(app, monkeypatch):
     """Outside a request (cron's digest, `tracker remind`) links are built on TRACKER_BASE_URL, relative without it."""
-    from tracker.progress.notifications import _external_url
+    from tracker.progress.notifications import external_url
 
     with app.app_context():
-        assert _external_url("progress.show_entry", entry_id=5) == "/entries/5"
+        assert external_url("progress.show_entry", entry_id=5) == "/entries/5"
         monkeypatch.setitem(app.config, "BASE_URL", "https://nap.example.gob.pe/seguimiento")
-        assert _external_url("progress.show_entry", entry_id=5) == "https://nap.example.gob.pe/seguimiento/entries/5"
+        assert external_url("progress.show_entry", entry_id=5) == "https://nap.example.gob.pe/seguimiento/entries/5"

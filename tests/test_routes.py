@@ -167,6 +167,9 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "progress.reopen_cycle": {"POST": of_perus_plan(only(Role.committee))},
     # Reminders: the preview (GET) and sending them (POST), by the plan's committee.
     "progress.reminders": {"GET": of_perus_plan(only(Role.committee)), "POST": of_perus_plan(only(Role.committee))},
+    # The plan's reminder schedule: its committee only (a POST without the fields is refused with field errors).
+    "progress.reminder_settings": {"GET": of_perus_plan(only(Role.committee)),
+                                   "POST": of_perus_plan(only(Role.committee))},
     # Deadline exceptions for one institution: the plan's committee only (removing one that does not exist is
     # refused with a message).
     "progress.extend_deadline": {"POST": of_perus_plan(only(Role.committee))},

@@ -3,12 +3,14 @@ the institutions that have not submitted everything are reminded, each once, how
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from conftest import logged_in, page_text
+from tracker.audit import AuditEvent
 from tracker.auth.models import Role, User
 from tracker.db import db, utcnow
 from tracker.plan import models as pm
@@ -84,20 +86,36 @@ def test_an_institution_s_own_deadline_decides_its_reminder_days(app, cycle_in, 
     assert _reminded(app, cycle_in.navy) == 1  # 14 days before the Navy's extended deadline
 
 
-def test_the_reminder_days_are_set_per_plan_by_an_admin(app, cycle_in, cli, make_user):
+def test_the_committee_sets_the_reminder_schedule_with_a_reason(app, cycle_in, cli, make_user):
     cycle_in(5)
-    _, admin_email = make_user(Role.admin)
-    admin = logged_in(app, admin_email)
-    page = "/admin/plans/PE-2021/profile"
-    form = {"budget_profile": "pe_mef", "body_name_es": "Comité de Igualdad de Género",
-            "body_name_en": "Gender Equality Committee", "reminder_days": "30, x"}
-    refused = admin.post_form(page, form, token_from=page, headers=EN)
-    assert refused.status_code == 400 and "Give whole numbers of days from 0 to 365" in page_text(refused)
-    assert admin.post_form(page, {**form, "reminder_days": "5, 30"}, token_from=page).status_code == 302
+    _, committee_email = make_user(Role.committee)
+    committee = logged_in(app, committee_email)
+    page = "/plans/PE-2021/reminder-schedule"
+    assert "14, 7, 1" in page_text(committee.get(page, headers=EN))
+    form = {"reminder_days": "30, x", "draft_idle_days": "400", "returned_idle_days": "7", "review_wait_days": "7",
+            "reason": "Calendario del comité"}
+    refused = committee.post_form(page, form, token_from=page, headers=EN)
+    text = page_text(refused)
+    assert refused.status_code == 400 and "Give whole numbers of days from 0 to 365" in text
+    assert "Give a whole number of days from 0 to 365" in text and 'value="30, x"' in refused.get_data(as_text=True)
+    assert committee.post_form(page, {**form, "reminder_days": "5, 30", "draft_idle_days": "0"}, token_from=page).status_code == 302
     with app.app_context():
-        assert db.session.scalars(sa.select(pm.PlanProfile.reminder_days)).one() == "30,5"
+        profile = db.session.scalars(sa.select(pm.PlanProfile)).one()
+        assert (profile.reminder_days, profile.draft_idle_days) == ("30,5", 0)
+        event = db.session.scalars(sa.select(AuditEvent).filter_by(action="plan.reminders_updated")).one()
+        details = json.loads(event.details)
+        assert details["reason"] == "Calendario del comité" and details["changes"]["reminder_days"] == ["14, 7, 1", "30, 5"]
     cli("remind", "--scheduled")
     assert _reminded(app, cycle_in.navy) == 1
+    assert "30, 5" in page_text(committee.get("/plans/PE-2021/cycles", headers=EN))
+
+
+def test_reporters_and_admins_cannot_change_the_reminder_schedule(app, cycle_in, make_user):
+    cycle_in(5)
+    for role in (Role.admin, Role.viewer):
+        _, email = make_user(role)
+        assert logged_in(app, email).get("/plans/PE-2021/reminder-schedule").status_code == 403
+    assert logged_in(app, cycle_in.navy).get("/plans/PE-2021/reminder-schedule").status_code == 403
 
 
 def test_remind_needs_a_year_or_scheduled(cli, peru):

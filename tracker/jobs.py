@@ -16,6 +16,7 @@ not rows), and commits what it does.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -33,6 +34,9 @@ class Job:
 
 
 JOBS: dict[str, Job] = {}
+# The modules that register jobs: imported before a job is looked up, so that a worker knows every job whatever it
+# imported so far.
+JOB_MODULES = ("tracker.progress.notifications", "tracker.progress.schedule")
 
 
 def job(name: str, retried: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -43,6 +47,12 @@ def job(name: str, retried: bool = False) -> Callable[[Callable[..., Any]], Call
         return func
 
     return register
+
+
+def registered_job(name: str) -> Job:
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    return JOBS[name]
 
 
 def queue_url() -> str | None:
@@ -65,7 +75,7 @@ def _retry():
 
 def enqueue(name: str, *args: Any) -> None:
     """Run job `name` now in this process, or put it on the queue for a worker."""
-    registered = JOBS[name]
+    registered = registered_job(name)
     if queue_url() is None:
         _run_here(registered, *args)
         return
@@ -93,7 +103,7 @@ def run(name: str, *args: Any) -> None:
     """What the worker calls: job `name` in the worker's app context, with a session of its own. An exception
     makes RQ retry the job (with backoff) while it has retries left."""
     with Session(db.engine, expire_on_commit=False) as session:
-        JOBS[name].func(session, *args)
+        registered_job(name).func(session, *args)
 
 
 def work(burst: bool = False) -> bool:

@@ -74,8 +74,6 @@ class PlanProfileForm(FlaskForm):
                             description=_l("The plan has no monitoring body yet: this creates it."))
     body_name_es = StringField(_l("Monitoring body (Spanish name)"), validators=[DataRequired(), Length(max=255)])
     body_name_en = StringField(_l("Monitoring body (English name)"), validators=[DataRequired(), Length(max=255)])
-    reminder_days = StringField(_l("Reminders, days before each institution's deadline"), validators=[Length(max=40)],
-                                description=_l("Numbers separated by commas, e.g. 14, 7, 1; empty: no scheduled reminders."))
     submit = SubmitField(_l("Save"))
 
 

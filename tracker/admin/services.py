@@ -143,7 +143,6 @@ class PlanProfileInput:
     body_code: str  # used only when the plan has no active body yet
     body_name_es: str
     body_name_en: str
-    reminder_days: str = "14,7,1"
 
 
 def save_plan_profile(session: Session, plan: Plan, data: PlanProfileInput, actor) -> None:
@@ -153,7 +152,6 @@ def save_plan_profile(session: Session, plan: Plan, data: PlanProfileInput, acto
     body = monitoring_body(plan) or _new_body(plan, data.body_code)
     profile = plan.profile or PlanProfile(plan=plan)
     profile.budget_profile = data.budget_profile
-    profile.reminder_days = _reminder_days(data.reminder_days)
     body.name_es, body.name_en = data.body_name_es.strip(), data.body_name_en.strip()
     after = _plan_profile_values(profile, body)
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
@@ -161,14 +159,6 @@ def save_plan_profile(session: Session, plan: Plan, data: PlanProfileInput, acto
     if changes:
         audit.record(session, "plan.profile_updated", actor=actor, target=plan, plan=plan.code, changes=changes)
     session.flush()
-
-
-def _reminder_days(text: str) -> str:
-    """"14, 7, 1" as stored ("14,7,1", largest first); refused unless whole numbers from 0 to 365."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not all(p.isdigit() and int(p) <= 365 for p in parts):
-        raise ValidationFailed([("reminder_days", str(_l("Give whole numbers of days from 0 to 365, separated by commas.")))])
-    return ",".join(str(d) for d in sorted({int(p) for p in parts}, reverse=True))
 
 
 def _new_body(plan: Plan, code: str) -> MonitoringBody:
@@ -183,8 +173,7 @@ def _new_body(plan: Plan, code: str) -> MonitoringBody:
 def _plan_profile_values(profile: PlanProfile | None, body: MonitoringBody | None) -> dict[str, str | None]:
     budget = profile.budget_profile if profile is not None else None
     return {"budget_profile": budget.value if budget else None, "body": body.code if body else None,
-            "body_name_es": body.name_es if body else None, "body_name_en": body.name_en if body else None,
-            "reminder_days": profile.reminder_days if profile is not None else None}
+            "body_name_es": body.name_es if body else None, "body_name_en": body.name_en if body else None}
 
 
 PAGE_SIZE = 50

@@ -279,7 +279,6 @@ def _plan_profile_form(plan: Plan) -> PlanProfileForm:
     if request.method == "GET":
         form.budget_profile.data = (plan.profile.budget_profile if plan.profile else BudgetProfile.generic).value
         form.body_name_es.data, form.body_name_en.data = (body.name_es, body.name_en) if body else ("", "")
-        form.reminder_days.data = plan.profile.reminder_days if plan.profile else "14,7,1"
     return form
 
 
@@ -291,7 +290,7 @@ def edit_plan_profile(code: str):
     if form.validate_on_submit():
         data = services.PlanProfileInput(BudgetProfile(form.budget_profile.data),
                                          form.body_code.data if "body_code" in form else "",
-                                         form.body_name_es.data, form.body_name_en.data, form.reminder_days.data or "")
+                                         form.body_name_es.data, form.body_name_en.data)
         try:
             services.save_plan_profile(db.session, plan, data, current_user)
         except ValidationFailed as exc:

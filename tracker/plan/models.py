@@ -248,6 +248,11 @@ class PlanProfile(Base):
     # Days before an institution's deadline on which its reporters are reminded of what they have not submitted
     # (`tracker remind --scheduled`, e.g. daily from deploy/nap-tracker-reminders.timer).
     reminder_days: Mapped[str] = mapped_column(sa.String(40), default="14,7,1", server_default="14,7,1")
+    # Days an entry may stay in one state before it is brought to whoever must act on it (0: never): a draft nobody
+    # saved, a returned entry not resubmitted, an entry waiting for its sign-off or for the committee's decision.
+    draft_idle_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    returned_idle_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    review_wait_days: Mapped[int] = mapped_column(default=7, server_default="7")
 
     plan: Mapped[Plan] = relationship(back_populates="profile")
 

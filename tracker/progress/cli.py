@@ -11,8 +11,9 @@ from tracker.db import db
 @click.command("remind")
 @click.option("--year", type=int, help="Reporting year whose missing entries to remind about.")
 @click.option("--plan", "plan_code", default="PE-2021", show_default=True, help="Plan code.")
-@click.option("--scheduled", is_flag=True, help="Send the reminders due today in every open cycle (each plan's days "
-                                                  "before the deadline, default 14, 7 and 1), each once.")
+@click.option("--scheduled", is_flag=True, help="Send the reminders due today: in every open cycle on each plan's days "
+                                                  "before the deadline (default 14, 7 and 1), and for entries left too "
+                                                  "long in one state; each once.")
 @with_appcontext
 def remind(year: int | None, plan_code: str, scheduled: bool) -> None:
     """Remind institutions of the items they have not submitted yet for YEAR (in-app and e-mail): the same
@@ -25,14 +26,15 @@ def remind(year: int | None, plan_code: str, scheduled: bool) -> None:
       tracker remind --scheduled
     """
     from tracker.plan.services import NotFound, get_plan
-    from tracker.progress import notifications, services
+    from tracker.progress import notifications, schedule, services
 
     if scheduled:
-        sent = notifications.scheduled_reminders(db.session)
+        by_deadline, by_age = schedule.scheduled_reminders(db.session)
         db.session.commit()
         delivered = notifications.deliver_outbox(db.session)
         db.session.commit()
-        click.echo(f"{sent} scheduled reminders queued, {delivered} e-mails delivered.")
+        click.echo(f"{by_deadline} scheduled reminders queued, {by_age} people reminded of entries waiting for them, "
+                   f"{delivered} e-mails delivered.")
         return
     if year is None:
         raise click.ClickException("give --year YEAR, or --scheduled")

@@ -174,3 +174,20 @@ class CommentForm(FlaskForm):
 
     body = TextAreaField(_l("Comment"), validators=[DataRequired(message=_l("Write the comment.")), Length(max=5000)])
     corrects = HiddenField()
+
+
+class ReminderSettingsForm(FlaskForm):
+    """A plan's reminder schedule (tracker.progress.schedule): the days before each deadline, and how long an entry
+    may stay in one state before it is brought to whoever must act on it."""
+
+    reminder_days = StringField(_l("Reminders, days before each institution's deadline"), validators=[Length(max=40)],
+                                description=_l("Numbers separated by commas, e.g. 14, 7, 1; empty: no reminders by deadline."))
+    draft_idle_days = IntegerField(_l("A draft nobody has saved, after (days)"), validators=[InputRequired()],
+                                   description=_l("Its institution's reporters are reminded. 0: never."))
+    returned_idle_days = IntegerField(_l("A returned entry not submitted again, after (days)"), validators=[InputRequired()],
+                                      description=_l("Its institution's reporters are reminded. 0: never."))
+    review_wait_days = IntegerField(_l("An entry waiting for its sign-off or the committee's decision, after (days)"),
+                                    validators=[InputRequired()],
+                                    description=_l("The institution's focal points, or the committee, are reminded. 0: never."))
+    reason = TextAreaField(_l("Reason for the change"), validators=[DataRequired(), Length(max=500)], render_kw={"rows": 2})
+    submit = SubmitField(_l("Save the reminder schedule"))

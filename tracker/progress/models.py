@@ -322,6 +322,18 @@ class ScheduledReminder(Base):
     sent_at: Mapped[Timestamp]
 
 
+class StateReminder(Base):
+    """An entry brought up for being left too long in one state (tracker.progress.schedule): once per version, so that
+    saving or moving the entry starts the count again."""
+
+    __tablename__ = "state_reminder"
+
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    reason: Mapped[str] = mapped_column(sa.String(30))
+    sent_at: Mapped[Timestamp]
+
+
 class OutboxMessage(Base):
     """An e-mail waiting to be (or already) sent; SMTP when configured, files in development."""
 

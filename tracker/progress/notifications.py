@@ -60,7 +60,7 @@ def signoff_requested(session: Session, entry: Entry, actor: User | None = None)
         with force_locale(user_locale(user)):
             subject = _("%(code)s (%(year)s) waits for your sign-off", code=kinds.item_code(entry), year=entry.cycle.year)
             body = "\n".join([subject + ".", "", _("Endorse it, or send it back with a note: %(url)s",
-                                                     url=_external_url("progress.show_entry", entry_id=entry.id))])
+                                                     url=external_url("progress.show_entry", entry_id=entry.id))])
         queue_mail(session, user.email, subject, body)
 
 
@@ -89,11 +89,11 @@ def _entry_mail(entry: Entry, event: str, note: str, actor: User | None = None) 
     if note:
         author = actor.name if event == "send_back" and actor is not None else body
         lines += ["", _("Note from %(body)s:", body=author), note]
-    lines += ["", _("Open the entry: %(url)s", url=_external_url("progress.show_entry", entry_id=entry.id))]
+    lines += ["", _("Open the entry: %(url)s", url=external_url("progress.show_entry", entry_id=entry.id))]
     return subjects[event], "\n".join(lines)
 
 
-def _external_url(endpoint: str, **values) -> str:
+def external_url(endpoint: str, **values) -> str:
     """A full link for an e-mail: from the request, or outside one (the CLI) from TRACKER_BASE_URL (relative without it)."""
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
@@ -200,8 +200,8 @@ def _reminder_mail(user: User, cycle: ReportingCycle, institution: Institution, 
         if owes_budget:
             budget = _("Budget item for %(year)s", year=cycle.year)
             lines += [f"- {budget}",
-                      f"  {_external_url('budget.item', code=cycle.plan.code, year=cycle.year)}"]
-        worklist_url = _external_url("progress.worklist", code=cycle.plan.code, year=cycle.year)
+                      f"  {external_url('budget.item', code=cycle.plan.code, year=cycle.year)}"]
+        worklist_url = external_url("progress.worklist", code=cycle.plan.code, year=cycle.year)
         lines += ["", _("All your items for %(year)s: %(url)s", year=cycle.year, url=worklist_url)]
         note = ", ".join([w.code for w in items] + ([_("Budget item")] if owes_budget else []))
     return ReminderMail(user, locale.split("_")[0], subject, "\n".join(lines), note)
@@ -235,7 +235,7 @@ def _shorten(text: str) -> str:
 
 
 def _item_form_url(cycle: ReportingCycle, item) -> str:
-    return _external_url(kinds.of(item.kind).form_endpoint, code=cycle.plan.code, year=cycle.year, item_code=item.code)
+    return external_url(kinds.of(item.kind).form_endpoint, code=cycle.plan.code, year=cycle.year, item_code=item.code)
 
 
 def send_reminders(session: Session, cycle: ReportingCycle, reminders: list[InstitutionReminder]) -> int:
@@ -254,52 +254,6 @@ def remind_missing(session: Session, cycle: ReportingCycle, now: datetime | None
     """Remind each institution's reporters (or one institution's) of what they have not submitted yet;
     returns the reminders sent. `tracker remind` and the cycles page both come here."""
     return send_reminders(session, cycle, plan_reminders(session, cycle, institution_id, now))
-
-
-DEFAULT_REMINDER_DAYS = (14, 7, 1)
-
-
-def reminder_days(plan: Plan) -> tuple[int, ...]:
-    """The days before an institution's deadline on which the plan's scheduled reminders go out."""
-    text = plan.profile.reminder_days if plan.profile is not None else ",".join(map(str, DEFAULT_REMINDER_DAYS))
-    return tuple(sorted({int(part) for part in text.split(",") if part.strip().isdigit()}, reverse=True))
-
-
-def scheduled_reminders(session: Session, now: datetime | None = None) -> int:
-    """Remind, on each of its plan's reminder days before its own deadline, every institution that has not submitted
-    everything in an open cycle; each (cycle, institution, day) once, however often this runs. Returns the
-    reminders sent. `tracker remind --scheduled` (a daily timer) and the job `scheduled_reminders` come here."""
-    from tracker.progress.models import CycleState, ScheduledReminder
-    from tracker.progress.services import days_left, deadline_exceptions
-
-    now = now or utcnow()
-    sent_before = {tuple(row) for row in session.execute(sa.select(ScheduledReminder.cycle_id, ScheduledReminder.institution_id,
-                                                                   ScheduledReminder.days_before))}
-    sent = 0
-    for cycle in session.scalars(sa.select(ReportingCycle).filter_by(state=CycleState.open).order_by(ReportingCycle.id)):
-        days, exceptions = reminder_days(cycle.plan), deadline_exceptions(session, cycle)
-        for reminder in plan_reminders(session, cycle, now=now):
-            left = days_left(cycle, now, reminder.institution.id, exceptions)
-            # The nearest reminder day not passed yet, so that a day the timer missed (or a cycle opened late) is
-            # caught up on the next run instead of skipped.
-            due = min((d for d in days if d >= left >= 0), default=None)
-            key = (cycle.id, reminder.institution.id, due)
-            if due is not None and key not in sent_before:
-                sent += send_reminders(session, cycle, [reminder])
-                session.add(ScheduledReminder(cycle_id=cycle.id, institution_id=reminder.institution.id, days_before=due))
-                audit.record(session, "cycle.reminded", target=cycle, year=cycle.year,
-                             institution=reminder.institution.id, days_before=due, days_left=left, scheduled=True)
-    session.flush()
-    return sent
-
-
-@jobs.job("scheduled_reminders")
-def scheduled_reminders_job(session: Session) -> None:
-    """The scheduled reminders as a job (a queue's scheduler can run it); their e-mails go out as jobs too."""
-    scheduled_reminders(session)
-    session.commit()
-    deliver_outbox(session)
-    session.commit()
 
 
 def send_cycle_reminders(session: Session, cycle: ReportingCycle, actor, institution_id: int | None = None) -> int:
@@ -342,7 +296,7 @@ def entry_commented(session: Session, entry: Entry, comment, from_committee: boo
         with force_locale(user_locale(user)):
             subject = _("New comment on %(code)s (%(year)s)", code=kinds.item_code(entry), year=entry.cycle.year)
             body = "\n\n".join([f"{comment.author_name}: {comment.body}",
-                                  _external_url("progress.show_entry", entry_id=entry.id, _anchor="conversation")])
+                                  external_url("progress.show_entry", entry_id=entry.id, _anchor="conversation")])
         queue_mail(session, user.email, subject, body)
 
 
@@ -394,8 +348,8 @@ def _queue_digest(session: Session, user: User, rows: list[Notification]) -> Out
                 continue
             when = plan_datetime(row.created_at, entry.cycle.plan)
             lines += [f"- {kinds.item_code(entry)} ({entry.cycle.year}) · {entry.institution.code} · {when}",
-                      f"  {_external_url('progress.show_entry', entry_id=entry.id)}"]
-        lines += ["", _("Review queue: %(url)s", url=_external_url("progress.review_queue"))]
+                      f"  {external_url('progress.show_entry', entry_id=entry.id)}"]
+        lines += ["", _("Review queue: %(url)s", url=external_url("progress.review_queue"))]
     return queue_mail(session, user.email, subject, "\n".join(lines))
 
 

@@ -12,10 +12,12 @@ from wtforms import HiddenField
 
 from tracker import permissions
 from tracker.db import db
-from tracker.domain import WorkflowError
+from tracker.domain import ValidationFailed, WorkflowError
+from tracker.forms import apply_errors
 from tracker.permissions import cycle_or_404, ensure, plan_or_404, require
 from tracker.plan.models import Institution, Plan
-from tracker.progress import notifications
+from tracker.progress import notifications, schedule
+from tracker.progress.forms import ReminderSettingsForm
 from tracker.progress.views import bp
 
 
@@ -70,3 +72,29 @@ def _send(plan: Plan, cycle, institution_id: int | None):
     else:
         flash(_("Nobody to remind: nothing is missing, or no active reporter receives it."), "info")
     return redirect(url_for("progress.cycles", code=plan.code))
+
+
+@bp.route("/plans/<code>/reminder-schedule", methods=["GET", "POST"])
+@require(permissions.can_manage_cycles)
+def reminder_settings(code: str):
+    """The plan's reminder schedule: shown, and changed by its committee with a reason (in the audit log)."""
+    plan = plan_or_404(code)
+    ensure(permissions.can_manage_cycles, plan)
+    settings = schedule.Settings.of(plan)
+    form = ReminderSettingsForm()
+    if request.method == "GET":
+        form.reminder_days.data = settings.days_text
+        for name in schedule.AGE_FIELDS:
+            getattr(form, name).data = getattr(settings, name)
+    if form.validate_on_submit():
+        ages = {name: getattr(form, name).data for name in schedule.AGE_FIELDS}
+        try:
+            schedule.save_settings(db.session, plan, form.reminder_days.data or "", ages, form.reason.data, current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The reminder schedule of %(code)s was saved.", code=plan.code), "success")
+            return redirect(url_for("progress.cycles", code=plan.code))
+    return render_template("progress/reminder_settings.html", plan=plan, form=form), 400 if form.is_submitted() else 200

@@ -20,7 +20,7 @@ from tracker.plan import services as plan_services
 from tracker.plan.models import Action, Indicator, Plan
 from tracker.budget import services as budget_services
 from tracker.progress.context import queue_flags, review_context
-from tracker.progress import comments, entry_forms, notifications, queries, services, uploads
+from tracker.progress import comments, entry_forms, notifications, queries, schedule, services, uploads
 from tracker.progress.forms import (
     ActionEntryForm,
     BulkReviewForm,
@@ -469,7 +469,7 @@ def _cycles_page(plan: Plan, form: CycleForm, refused: tuple[int, DeadlineExcept
     return render_template(
         "progress/cycles.html", plan=plan, cycles=cycles, form=form, span=_reporting_span(plan),
         action_form=EmptyForm(), reopen_form=ReopenCycleForm(formdata=None), removal_form=ReasonForm(formdata=None),
-        reopening=reopening,
+        reopening=reopening, reminder_schedule=schedule.Settings.of(plan),
         extend_forms=extend_forms, exceptions=services.list_deadline_exceptions(db.session, cycles),
     ), status
 
