@@ -138,6 +138,11 @@ class Config:
     LOG_FORMAT = _env("LOG_FORMAT", "text")
     QUEUE_NAME = _env("QUEUE_NAME", "tracker")
     JOB_RETRY_INTERVALS = _env("JOB_RETRY_INTERVALS", "30,120,600,1800")
+    # A job running longer is stopped (and retried). A job whose worker died is handed to another worker once this
+    # many seconds and one more minute have passed, at that worker's start or its next ten-minute clean-up.
+    JOB_TIMEOUT = _env_int("JOB_TIMEOUT", 600)
+    # Imports and templates of more rows than this are made in the background, with a progress page (tracker.tasks).
+    BACKGROUND_ROWS = _env_int("BACKGROUND_ROWS", 500)
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
 
     @classmethod

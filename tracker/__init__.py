@@ -57,9 +57,10 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.progress.views import bp as progress_bp
     from tracker.reports.views import bp as reports_bp
     from tracker.review.views import bp as review_bp
+    from tracker.tasks.views import bp as tasks_bp
 
     for blueprint in (core_bp, auth_bp, dashboard_bp, plan_bp, plan_edit_bp, plan_decisions_bp, plan_import_bp,
-                      progress_bp, review_bp, budget_bp, reports_bp, admin_bp):
+                      progress_bp, review_bp, budget_bp, reports_bp, admin_bp, tasks_bp):
         app.register_blueprint(blueprint)
 
 

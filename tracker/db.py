@@ -190,6 +190,15 @@ class Database:
             g.db_session = self.session_factory()
         return g.db_session
 
+    def new_session(self) -> Session:
+        """A session of its own (a job's), with the after-commit work of the request's."""
+        assert self.session_factory is not None, "Database.init_app was not called"
+        return self.session_factory()
+
+    def close_session(self) -> None:
+        """End the app context's session now (a worker's, after each job), not when the context ends."""
+        self._close_session(None)
+
     @staticmethod
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)

@@ -30,13 +30,15 @@ from tracker.db import call_after_commit, db
 class Job:
     name: str
     func: Callable[..., Any]
-    retried: bool = False  # retried with TRACKER_JOB_RETRY_INTERVALS' backoff when it raises
+    # Retried with TRACKER_JOB_RETRY_INTERVALS' backoff when it raises, or when the worker running it died (RQ puts
+    # back an abandoned job only while it has retries left).
+    retried: bool = False
 
 
 JOBS: dict[str, Job] = {}
 # The modules that register jobs: imported before a job is looked up, so that a worker knows every job whatever it
 # imported so far.
-JOB_MODULES = ("tracker.progress.notifications", "tracker.progress.schedule")
+JOB_MODULES = ("tracker.progress.notifications", "tracker.progress.schedule", "tracker.tasks.services")
 
 
 def job(name: str, retried: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -80,7 +82,7 @@ def enqueue(name: str, *args: Any) -> None:
         _run_here(registered, *args)
         return
     _queue().enqueue(run, name, *args, retry=_retry() if registered.retried else None,
-                     description=f"{name}{args}")
+                     job_timeout=int(current_app.config["JOB_TIMEOUT"]), description=f"{name}{args}")
 
 
 def enqueue_after_commit(session: Session, name: str, *args: Any) -> None:
@@ -92,7 +94,7 @@ def _run_here(registered: Job, *args: Any) -> None:
     """In the request's process: the same function, with a session of its own (the request's is between
     transactions now, and its objects still serve the page); a failure is recorded by the job itself (e.g. the
     outbox error) and left for `tracker mail send`: the request has succeeded."""
-    with Session(db.engine, expire_on_commit=False) as session:
+    with db.new_session() as session:
         try:
             registered.func(session, *args)
         except Exception:  # noqa: BLE001 - see above
@@ -102,8 +104,11 @@ def _run_here(registered: Job, *args: Any) -> None:
 def run(name: str, *args: Any) -> None:
     """What the worker calls: job `name` in the worker's app context, with a session of its own. An exception
     makes RQ retry the job (with backoff) while it has retries left."""
-    with Session(db.engine, expire_on_commit=False) as session:
-        registered_job(name).func(session, *args)
+    try:
+        with db.new_session() as session:
+            registered_job(name).func(session, *args)
+    finally:
+        db.close_session()  # whatever a job read through the app's own session ends with it (no idle transaction)
 
 
 def work(burst: bool = False) -> bool:

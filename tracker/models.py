@@ -8,3 +8,4 @@ def load_all() -> None:
     from tracker.plan import models as plan_models  # noqa: F401
     from tracker.progress import models as progress_models  # noqa: F401
     from tracker.reports import models as report_models  # noqa: F401
+    from tracker.tasks import models as task_models  # noqa: F401

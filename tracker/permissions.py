@@ -239,6 +239,11 @@ def can_finalize_reports(user: Any, plan: Any = None) -> bool:
     return can_review(user, plan)
 
 
+def can_view_task(user: Any, task: Any) -> bool:
+    """A background task (a final report, a large import or template) is seen by whoever started it."""
+    return is_logged_in(user) and task.user_id == user.id
+
+
 def plan_or_404(code: str):
     """The plan with this code, or 404 if there is none or the user may not read it (a plan of another
     community is not even said to exist). It becomes the request's plan: numbers follow its locale."""

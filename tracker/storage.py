@@ -124,10 +124,13 @@ class FolderStore:
 
 
 class DatabaseStore:
-    """Files in the stored_file table, through the request's session: what it keeps or forgets takes effect when
-    the request commits (tracker.db's one transaction per request), never on a rollback."""
+    """Files in the stored_file table, through the request's session (or a job's own): what it keeps or forgets takes
+    effect when that session commits (tracker.db's one transaction per request), never on a rollback."""
 
     name = "database"
+
+    def __init__(self, session: Session | None = None):
+        self.session = session if session is not None else db.session
 
     def save_after_commit(self, session: Session, key: str, data: bytes) -> None:
         """Store `data` under `key` in the session's transaction: it is there exactly when the rows naming it are."""
@@ -136,38 +139,39 @@ class DatabaseStore:
     def keep(self, key: str, data: bytes) -> None:
         """Store a file no row names (a pending import), replacing one of the same key; the caller commits."""
         self.forget(key)
-        db.session.add(StoredFile(key=key, data=data, size=len(data), sha256=hashlib.sha256(data).hexdigest()))
-        db.session.flush()
+        self.session.add(StoredFile(key=key, data=data, size=len(data), sha256=hashlib.sha256(data).hexdigest()))
+        self.session.flush()
 
     def read(self, key: str) -> bytes:
-        data = db.session.scalar(sa.select(StoredFile.data).where(StoredFile.key == key))
+        data = self.session.scalar(sa.select(StoredFile.data).where(StoredFile.key == key))
         if data is None:
             raise Missing(key)
         return bytes(data)
 
     def exists(self, key: str) -> bool:
-        return db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile).where(StoredFile.key == key)) > 0
+        return self.session.scalar(sa.select(sa.func.count()).select_from(StoredFile).where(StoredFile.key == key)) > 0
 
     def forget(self, key: str) -> None:
         """Delete a file; the caller commits."""
-        db.session.execute(sa.delete(StoredFile).where(StoredFile.key == key))
+        self.session.execute(sa.delete(StoredFile).where(StoredFile.key == key))
 
     def keys(self, prefix: str = "") -> list[str]:
         query = sa.select(StoredFile.key).where(StoredFile.key.startswith(prefix, autoescape=True)).order_by(StoredFile.key)
-        keys = db.session.scalars(query)
+        keys = self.session.scalars(query)
         return [key for key in keys if "/" not in key[len(prefix):]]
 
     def sweep(self, prefix: str, older_than: timedelta) -> None:
         limit: datetime = utcnow() - older_than
-        db.session.execute(sa.delete(StoredFile).where(StoredFile.key.startswith(prefix, autoescape=True),
+        self.session.execute(sa.delete(StoredFile).where(StoredFile.key.startswith(prefix, autoescape=True),
                                                        StoredFile.stored_at < limit))
 
 
-def store(backend: str | None = None) -> FolderStore | DatabaseStore:
-    """The configured store (TRACKER_STORAGE), or the one named."""
+def store(backend: str | None = None, session: Session | None = None) -> FolderStore | DatabaseStore:
+    """The configured store (TRACKER_STORAGE), or the one named; the database store works in `session` (a job's
+    own), else in the request's."""
     from flask import current_app
 
     name = backend or current_app.config.get("STORAGE", "folder")
     if name == "database":
-        return DatabaseStore()
+        return DatabaseStore(session)
     return FolderStore(Path(current_app.config["UPLOAD_FOLDER"]))

@@ -95,16 +95,21 @@ SHEET_TITLES = {EntryKind.indicator: _l("Indicators"), EntryKind.action: _l("Act
 # -- the template ------------------------------------------------------------------------------
 
 
-def build_template(session: Session, cycle: ReportingCycle, institution: Institution) -> bytes:
-    """The institution's worklist for the cycle as an .xlsx workbook to fill in (drafts pre-filled)."""
+def build_template(session: Session, cycle: ReportingCycle, institution: Institution, progress=None) -> bytes:
+    """The institution's worklist for the cycle as an .xlsx workbook to fill in (drafts pre-filled);
+    `progress(done, total)` is told after each sheet (a background template's progress bar)."""
     items = services.worklist(session, cycle, institution.id)
     workbook = openpyxl.Workbook()
     _write_instructions(workbook.active, cycle, institution)
-    titles = {}
+    titles, written = {}, 0
     for kind in (EntryKind.indicator, EntryKind.action):
         sheet = workbook.create_sheet(_sheet_title(SHEET_TITLES[kind]))
-        _write_items(sheet, kind, [w for w in items if w.kind == kind])
+        kind_items = [w for w in items if w.kind == kind]
+        _write_items(sheet, kind, kind_items)
         titles[kind] = sheet.title
+        written += len(kind_items)
+        if progress is not None:
+            progress(written, len(items) + 1)
     _write_meta(workbook.create_sheet(META_SHEET), cycle, institution, titles)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -671,7 +676,8 @@ def _flag_duplicates(rows: list[PreviewRow]) -> None:
 # -- importing ----------------------------------------------------------------------------------
 
 
-def import_rows(session: Session, user, cycle: ReportingCycle, institution: Institution, preview: Preview) -> int:
+def import_rows(session: Session, user, cycle: ReportingCycle, institution: Institution, preview: Preview,
+                progress=None) -> int:
     """Save the preview's good rows as drafts (event "imported"); any failure raises and the caller rolls back all."""
     rows = [(row.item, row.data, row.version) for row in preview.good]
-    return services.save_drafts(session, user, cycle, institution, rows, event="imported")
+    return services.save_drafts(session, user, cycle, institution, rows, event="imported", progress=progress)

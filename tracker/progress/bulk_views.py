@@ -29,9 +29,10 @@ from tracker.db import db
 from tracker.domain import PermissionDenied, ValidationFailed, WorkflowError
 from tracker.forms import EmptyForm, apply_errors
 from tracker.permissions import cycle_or_404, plan_or_404, require
-from tracker.progress import bulk, services
+from tracker.progress import bulk, bulk_tasks, services
 from tracker.progress.models import ReportingCycle
 from tracker.progress.views import bp
+from tracker.tasks import services as tasks
 
 SESSION_KEY = "bulk_imports"
 TOKEN = re.compile(r"[0-9a-f]{32}")
@@ -57,7 +58,7 @@ def _open_cycle(code: str, year: int) -> ReportingCycle:
     return cycle
 
 
-IMPORTS = "imports/"  # pending uploads' keys in the store (tracker.storage): every app server finds them
+IMPORTS = bulk_tasks.IMPORTS  # pending uploads' keys in the store (tracker.storage): every app server finds them
 
 
 def _read_xlsx(upload) -> bytes:
@@ -75,13 +76,15 @@ def _read_xlsx(upload) -> bytes:
     return data
 
 
-def _store(data: bytes, cycle: ReportingCycle) -> str:
-    """Keep the upload under a random name; remember in the session who may confirm it."""
+def _store(data: bytes, cycle: ReportingCycle, rows: int) -> str:
+    """Keep the upload under a random name; remember in the session who may confirm it (and how many rows it has:
+    a large one is imported in the background)."""
     _sweep_stale()
     token = secrets.token_hex(16)
     storage.store().keep(IMPORTS + token, data)
     pending = dict(session.get(SESSION_KEY, {}))
-    pending[token] = {"user": current_user.id, "cycle": cycle.id, "institution": current_user.institution_id, "at": int(time.time())}
+    pending[token] = {"user": current_user.id, "cycle": cycle.id, "institution": current_user.institution_id, "at": int(time.time()),
+                      "rows": rows}
     for old in sorted(pending, key=lambda t: pending[t]["at"])[:-MAX_PENDING]:
         _forget(pending, old)
     session[SESSION_KEY] = pending
@@ -134,8 +137,14 @@ def _sweep_stale() -> None:
 @bp.get("/plans/<code>/report/<int:year>/template.xlsx")
 @require(permissions.can_report)
 def bulk_template(code: str, year: int):
+    """The institution's template; beyond TRACKER_BACKGROUND_ROWS items it is made in the background (a task whose
+    page offers the file when it is ready)."""
     cycle = _open_cycle(code, year)
     institution = current_user.institution
+    if len(services.worklist(db.session, cycle, institution.id)) > tasks.background_rows():
+        task = tasks.start(db.session, "bulk_template", current_user, cycle_id=cycle.id, institution_id=institution.id)
+        db.session.commit()
+        return redirect(url_for("tasks.show", task_id=task.id))
     data = bulk.build_template(db.session, cycle, institution)
     name = secure_filename(f"{cycle.plan.code}-{cycle.year}-{institution.code}.xlsx")
     return send_file(io.BytesIO(data), mimetype=bulk.XLSX_MIME, as_attachment=True, download_name=name)
@@ -153,7 +162,7 @@ def bulk_import(code: str, year: int):
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
-            token = _store(data, cycle) if preview.good else None
+            token = _store(data, cycle, len(preview.good)) if preview.good else None
             db.session.commit()  # the pending upload (kept in the database store, where several servers find it)
     status = 400 if request.method == "POST" and preview is None else 200
     return render_template("progress/import.html", plan=cycle.plan, cycle=cycle, form=form, preview=preview, token=token), status
@@ -166,6 +175,8 @@ def bulk_import_confirm(code: str, year: int, token: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     upload = _pending_upload(token, cycle)
+    if session[SESSION_KEY][token].get("rows", 0) > tasks.background_rows():
+        return _import_in_background(cycle, token)
     try:
         preview = bulk.parse_upload(db.session, cycle, current_user.institution, upload)
         count = bulk.import_rows(db.session, current_user, cycle, current_user.institution, preview)
@@ -181,3 +192,15 @@ def bulk_import_confirm(code: str, year: int, token: str):
     if preview.bad:
         flash(ngettext("%(num)d row with errors was not imported.", "%(num)d rows with errors were not imported.", len(preview.bad)), "warning")
     return redirect(url_for("progress.worklist", code=code, year=year))
+
+
+def _import_in_background(cycle: ReportingCycle, token: str):
+    """A large upload is imported by a task (its page shows the progress and the outcome); the upload stays in the
+    store for the task, which removes it, and leaves the user's session."""
+    task = tasks.start(db.session, "bulk_import", current_user, cycle_id=cycle.id,
+                       institution_id=current_user.institution_id, token=token)
+    pending = dict(session.get(SESSION_KEY, {}))
+    pending.pop(token, None)
+    session[SESSION_KEY] = pending
+    db.session.commit()
+    return redirect(url_for("tasks.show", task_id=task.id))

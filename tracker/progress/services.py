@@ -551,8 +551,10 @@ def _check_input(item: Indicator | Action, data: IndicatorInput | ActionInput, c
 
 
 def save_drafts(session: Session, user, cycle: ReportingCycle, institution: Institution,
-                rows: list[tuple[Indicator | Action, IndicatorInput | ActionInput, int | None]], event: str = "imported") -> int:
-    """Save many drafts at once (the Excel import), all or nothing, with save_entry's rules.
+                rows: list[tuple[Indicator | Action, IndicatorInput | ActionInput, int | None]], event: str = "imported",
+                progress=None) -> int:
+    """Save many drafts at once (the Excel import), all or nothing, with save_entry's rules; `progress(done,
+    total)` is told after each row is checked (a background import's progress bar).
 
     The institution's entries of the cycle are loaded and locked in one statement, and the rows are
     written in a few batched statements, so 5,000 rows take seconds, not a worker timeout.
@@ -581,6 +583,8 @@ def save_drafts(session: Session, user, cycle: ReportingCycle, institution: Inst
             _apply(entry, item, data)
             entry.updated_at = utcnow()
             saved.append((entry, item))
+            if progress is not None:
+                progress(len(saved), len(rows) + 1)
     session.flush()
     for entry, item in saved:
         record_version(session, entry, event, user)

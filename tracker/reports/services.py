@@ -165,20 +165,34 @@ def final_reports(session: Session, plan_ids: list[int]) -> list[FinalReport]:
     return list(session.scalars(query))
 
 
-def finalize(session: Session, plan: Plan, year: int, user) -> list[FinalReport]:
-    """Mark a year's report final: write every format in both languages and store them as a new version.
-
-    Stored files are never rewritten, so later approvals change the live report but not a final one.
-    """
+def check_finalizable(session: Session, plan: Plan, year: int) -> None:
+    """Refuse (WorkflowError) a year that has no cycle, or whose report the committee has not validated."""
     if not has_cycle(session, plan, year):
         raise WorkflowError(str(_l("%(plan)s has no reporting cycle for %(year)s.", plan=plan.code, year=year)))
     if get_validation(session, plan.id, year) is None:
         raise WorkflowError(str(_l("Record the committee's validation before marking the report final.")))
-    version = next_final_version(session, plan, year)
-    rows = []
-    for language in LANGUAGES:  # a failure rolls back the rows and their files alike (tracker.storage)
+
+
+def finalize(session: Session, plan: Plan, year: int, user, progress=None) -> list[FinalReport]:
+    """Mark a year's report final: write every format in both languages and store them as a new version;
+    `progress(done, total)` is told after each file (the background task's progress bar).
+
+    Every file is made before anything is written, so the version number is taken (and locked) only for the
+    moment it takes to store them. Stored files are never rewritten, so later approvals change the live report but
+    not a final one.
+    """
+    check_finalizable(session, plan, year)
+    total = len(LANGUAGES) * len(FORMATS)
+    files = []
+    for language in LANGUAGES:
         dataset = annual_report(session, plan, year, language, include_pending=False, final=True)
-        rows += [_store(session, dataset, plan, version, fmt, user) for fmt in FORMATS]
+        for fmt in FORMATS:
+            files.append((dataset, fmt, export(dataset, fmt)))
+            if progress is not None:
+                progress(len(files), total)
+    version = next_final_version(session, plan, year)
+    # A failure rolls back the rows and their files alike (tracker.storage).
+    rows = [_store(session, dataset, plan, version, fmt, data, user) for dataset, fmt, data in files]
     session.flush()
     audit.record(session, "report.finalized", actor=user, target=plan, year=year, version=version,
                  files={f"{r.language}.{r.format}": r.sha256 for r in rows})
@@ -211,10 +225,9 @@ def raise_final_marks(session: Session, marks: dict[tuple[str, int], int]) -> No
             mark.last_version = version
 
 
-def _store(session: Session, dataset: ReportDataset, plan: Plan, version: int, fmt: str, user) -> FinalReport:
-    """Write one format of a final dataset under a random name (it appears when the session commits) and
+def _store(session: Session, dataset: ReportDataset, plan: Plan, version: int, fmt: str, data: bytes, user) -> FinalReport:
+    """Store one format of a final dataset under a random name (it appears when the session commits) and
     record it with its hash."""
-    data = export(dataset, fmt)
     stored_name = f"{secrets.token_hex(16)}.{FORMATS[fmt].extension}"
     storage.store().save_after_commit(session, final_key(stored_name), data)
     row = FinalReport(

@@ -22,6 +22,7 @@ from tracker.reports.exporters import FORMATS, export
 from tracker.reports.exporters.common import cover_lines, format_value, marks, numbers_of, words
 from tracker.reports.forms import ValidationForm, commentary_form
 from tracker.reports.models import FinalReport
+from tracker.tasks import services as tasks
 from tracker.urls import YEAR_MAX, YEAR_MIN, year_arg
 
 bp = Blueprint("reports", __name__)
@@ -162,14 +163,13 @@ def finalize(code: str, year: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        rows = services.finalize(db.session, plan, year, current_user)
+        services.check_finalizable(db.session, plan, year)
     except WorkflowError as exc:
-        db.session.rollback()
         flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("The report for %(year)s is final (version %(version)d).", year=year, version=rows[0].version), "success")
-    return redirect(url_for("reports.index", plan=plan.code, year=year))
+        return redirect(url_for("reports.index", plan=plan.code, year=year))
+    task = tasks.start(db.session, "finalize_report", current_user, plan_id=plan.id, year=year)
+    db.session.commit()  # the task runs now (no queue) or on the worker; its page follows it
+    return redirect(url_for("tasks.show", task_id=task.id))
 
 
 @bp.get("/reports/final/<int:report_id>")
