@@ -4,7 +4,6 @@ admins' outbox page. Skipped outside CI when Redis does not answer; in CI it mus
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from conftest import logged_in, page_text
