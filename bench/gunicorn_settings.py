@@ -280,6 +280,17 @@ class Server:
             found["pss"].append(_kib(rollup, "Pss") / 1024)
         return found
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers (user + system)."""
+        total = 0.0
+        for pid in [self.process.pid, *self.workers()]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def master_rss(self) -> float:
         return _kib(Path(f"/proc/{self.process.pid}/status").read_text(), "VmRSS") / 1024
 
@@ -317,6 +328,13 @@ class Server:
 def _kib(text: str, key: str) -> int:
     match = re.search(rf"^{key}:\s+(\d+) kB", text, re.MULTILINE)
     return int(match.group(1)) if match else 0
+
+
+def host_cpu() -> tuple[float, float]:
+    """Seconds of CPU busy and in total on the whole host so far (every core, from /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / os.sysconf("SC_CLK_TCK"), sum(values) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -471,6 +489,9 @@ class Measured:
     pages: dict[str, LoadResult] = field(default_factory=dict)
     memory: dict[str, list[float]] = field(default_factory=dict)
     master_mib: float = 0.0
+    cpu_ms_per_request: float = 0.0
+    host_busy: float = 0.0  # share of the host's cores busy during the dashboard run, whoever used them
+    server_share: float = 0.0  # share of the host's cores used by gunicorn during it
     statuses: dict[tuple[str, int], int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -486,7 +507,11 @@ def measure(env: dict, config: Config, load, duration: int, side_duration: int) 
             sys.exit(f"/dashboard answered {status} after login: {body[:300]!r}")
         load.run(browser, "/dashboard", 3)  # warm-up: every worker has served the page once
         result = Measured(config)
+        cpu, (busy, total) = server.cpu_seconds(), host_cpu()
         result.pages["/dashboard"] = load.run(browser, "/dashboard", duration)
+        cpu, (busy, total) = server.cpu_seconds() - cpu, [b - a for a, b in zip((busy, total), host_cpu())]
+        result.cpu_ms_per_request = 1000 * cpu / max(1, result.pages["/dashboard"].requests)
+        result.host_busy, result.server_share = busy / total, cpu / total
         if side_duration:
             result.pages[f"/plans/{PLAN}"] = load.run(browser, f"/plans/{PLAN}", side_duration)
             result.pages["/health"] = load.run(Browser(server.host), "/health", side_duration)
@@ -499,17 +524,22 @@ def measure(env: dict, config: Config, load, duration: int, side_duration: int) 
 
 def print_sweep(results: list[Measured], args) -> None:
     print(f"## Committee dashboard, {args.duration} s at {args.connections} connections\n")
-    print("| configuration | req/s | p50 ms | p99 ms | requests | worker RSS MiB (peak) | worker PSS MiB | "
-          "all workers RSS MiB | non-200 answers | load errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    print("| configuration | req/s | p50 ms | p99 ms | requests | gunicorn CPU ms/request | host CPU busy | "
+          "of which gunicorn | worker RSS MiB (peak) | worker PSS MiB | all workers RSS MiB | non-200 answers | "
+          "load errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for r in results:
         d = r.pages["/dashboard"]
         rss, peak, pss = r.memory.get("rss") or [0], r.memory.get("peak") or [0], r.memory.get("pss") or [0]
         odd = ", ".join(f"{path} {status}: {n}" for (path, status), n in sorted(r.statuses.items())
                         if status != 200 and not (path == "/login" and status in (200, 302))) or "none"
         print(f"| {r.config.label} | {d.requests_per_s:.1f} | {d.p50_ms:.0f} | {d.p99_ms:.0f} | {d.requests} | "
+              f"{r.cpu_ms_per_request:.0f} | {r.host_busy:.0%} | {r.server_share:.0%} | "
               f"{statistics.mean(rss):.0f} ({max(peak):.0f}) | {statistics.mean(pss):.0f} | {sum(rss):.0f} | {odd} | "
               f"{d.errors or 'none'} |")
+    print("\nHost CPU busy counts every process on the host (load generator, PostgreSQL, anything else running); "
+          "when it is near 100 % and gunicorn's share is well below it, the host was shared and req/s understates "
+          "the server: compare CPU ms/request instead.")
     print(f"\nMaster process RSS: {', '.join(f'{r.master_mib:.0f}' for r in results)} MiB.\n")
     if args.side_duration:
         print(f"## Other pages, {args.side_duration} s each at {args.connections} connections\n")

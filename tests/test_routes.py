@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from conftest import Client
 from tracker import storage
-from tracker.auth.models import Role
+from tracker.auth.models import Role, User
 from tracker.db import db
 from tracker.permissions import PUBLIC_ENDPOINTS
 from tracker.plan import models as pm
@@ -74,6 +74,11 @@ def of_perus_plan(outcomes: dict[str, str], hidden: tuple[str, ...] = ()) -> dic
     """A route of Peru's plan: the other country's people who pass the role check are told it does not exist
     (and so are those in `hidden`, whose role check comes after the plan is found)."""
     return outcomes | {who: HIDDEN for who in ABROAD if outcomes[who] == OK or who in hidden}
+
+
+def started_it() -> dict[str, str]:
+    """A background task: the account that started it (the reporter); everyone else is told it does not exist."""
+    return {ANONYMOUS: LOGIN} | {who: OK if who == Role.reporter.value else HIDDEN for who in ROLE_OF}
 
 
 def entry_of_the_navy(navy: str, committee: str, others: str = HIDDEN) -> dict[str, str]:
@@ -198,6 +203,10 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "reports.index": {"GET": only(Role.committee, Role.viewer, Role.admin)},
     "reports.download": {"GET": of_perus_plan(only(Role.committee, Role.viewer, Role.admin))},
     "reports.final": {"GET": of_perus_plan(only(Role.committee, Role.viewer, Role.admin))},
+    # A background task (here the Navy reporter's template, done): whoever started it, nobody else (404).
+    "tasks.show": {"GET": started_it()},
+    "tasks.status": {"GET": started_it()},
+    "tasks.file": {"GET": started_it()},
     "reports.save_validation": {"POST": of_perus_plan(only(Role.committee))},
     # The choice of format and language (a redirect to the file), and the report as a page.
     "reports.choose": {"GET": of_perus_plan(only(Role.committee, Role.viewer, Role.admin))},
@@ -312,6 +321,25 @@ def _chile_entries(app, reporter_id: int, committee_id: int) -> dict[str, int]:
     })
 
 
+def _done_task(app, email: str, cycle_id: int) -> int:
+    """A finished template task of this account's, its file kept (as tracker.progress.bulk_tasks leaves it)."""
+    import json
+
+    from tracker.tasks import services as tasks
+    from tracker.tasks.models import Task, TaskState
+
+    with app.test_request_context():
+        user = _one(User, email=email)
+        task = Task(kind="bulk_template", user_id=user.id, state=TaskState.done, done=1, total=1,
+                    params_json=json.dumps({"cycle_id": cycle_id, "institution_id": user.institution_id}),
+                    result_json=json.dumps({"file": {"name": "plantilla.xlsx", "mimetype": "application/octet-stream"}}))
+        db.session.add(task)
+        db.session.flush()
+        storage.store().keep(tasks.file_key(task), b"sample")
+        db.session.commit()
+        return task.id
+
+
 def _final_report(app, committee_id: int, plan_code: str = "PE-2021") -> int:
     """A stored final report file (JSON), as finalising the year would leave it."""
     import hashlib
@@ -362,6 +390,7 @@ def _chile_world(app, make_user, emails: dict[str, str], samples: dict[str, obje
         "cycle_id": entries["cycle"],
         "institution_code": "MININTER",
         "report_id": _final_report(app, committee_id, "CL-2022"),
+        "task_id": _done_task(app, emails[CHILE_REPORTER], entries["cycle"]),
     }
     return chile, {"progress.action_entry": {"item_code": "PRO-1"}} | _workflow_overrides(entries)
 
@@ -399,6 +428,7 @@ def world(app, chile, make_user, monkeypatch, tmp_path) -> World:
         "institution_code": "MGP",
         "fmt": "json",
         "report_id": _final_report(app, committee_id),
+        "task_id": _done_task(app, emails[Role.reporter.value], entries["cycle"]),
     }
     overrides = {"progress.action_entry": {"item_code": "PAR-2"}} | _workflow_overrides(entries)
     chile_samples, chile_overrides = _chile_world(app, make_user, emails, samples)
