@@ -20,12 +20,14 @@ import signal
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from e2e.browser import CHROMIUM, CHROMIUM_ARGS, shot
 from live_server import BIN, PROJECT, Browser, free_port, fresh_postgres_database, query_one, tracker, wait_until_serving
 from smtp_server import smtp_server
 from test_production_smoke import PG_ADMIN_URL, REDIS_URL, _create_account, _redis_answers, _unreachable, log_in_first_time
@@ -155,6 +157,34 @@ def people(deployment):
     return {"committee": committee, "army": army}
 
 
+@contextmanager
+def watching(host: str, browser: Browser, path: str):
+    """The page at `path` open in Chromium twice, logged in as `browser` is: with JavaScript, and without; and the
+    status requests the first one's script makes."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        _unreachable(f"{CHROMIUM} is missing (make chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pages, polls = [], []
+        for javascript in (True, False):
+            context = chromium.new_context(base_url=f"http://{host}", locale="es-PE", java_script_enabled=javascript,
+                                           extra_http_headers={"X-Forwarded-Proto": "https"})
+            context.add_cookies([{"name": name, "value": value, "url": f"http://{host}"}
+                                 for name, value in browser.cookies.items()])
+            page = context.new_page()
+            page.on("request", lambda request: polls.append(request.url) if request.url.endswith(".json") else None)
+            page.goto(path)
+            assert page.locator("progress").count() == 1, page.content()[:2000]
+            pages.append(page)
+        shot(pages[0], "task-progress-es")
+        try:
+            yield pages[0], pages[1], polls
+        finally:
+            chromium.close()
+
+
 def on(host: str, browser: Browser) -> Browser:
     """The same browser, its next requests served by another server."""
     other = Browser(host)
@@ -220,10 +250,17 @@ def test_a_worker_killed_in_the_middle_of_a_job_loses_nothing(deployment, people
     assert query_one(database_url, "SELECT count(*) FROM final_report") == 0  # nothing half stored
     status = on(deployment["hosts"][1], committee).get(f"/tasks/{task_id}.json")
     assert status.status == 200 and '"finished": false' in status.text.replace(":false", ": false")
-    # The job is handed on once its worker's lease has run out: a minute after its timeout.
-    time.sleep(JOB_TIMEOUT + 62)
-    deployment["running"]["worker"] = start(deployment["worker_command"], deployment["env"])
-    wait_for("the task to run again", lambda: query_one(database_url, state, id=task_id) == "done", timeout=120)
+    with watching(deployment["hosts"][1], committee, f"/tasks/{task_id}") as (scripted, plain, polls):
+        # The job is handed on once its worker's lease has run out: a minute after its timeout.
+        time.sleep(JOB_TIMEOUT + 62)
+        deployment["running"]["worker"] = start(deployment["worker_command"], deployment["env"])
+        wait_for("the task to run again", lambda: query_one(database_url, state, id=task_id) == "done", timeout=120)
+        # Both pages show the outcome by themselves: the script (which asked for the status meanwhile, without
+        # reloading) reloads once it is finished; without JavaScript the page refreshes itself.
+        for page in (scripted, plain):
+            page.wait_for_selector("text=(versión 1)", timeout=30_000)
+        assert polls and not scripted.locator("progress").count()
+        shot(scripted, "task-done-es")
     assert query_one(database_url, "SELECT runs FROM background_task WHERE id = :id", id=task_id) == 2
     assert query_one(database_url, "SELECT count(*) FROM final_report") == 10
     assert query_one(database_url, "SELECT count(DISTINCT version) FROM final_report") == 1
