@@ -116,6 +116,8 @@ class Config:
     # Several instances can share one Redis: each counts under its own prefix.
     RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "nap-tracker")
     RATELIMIT_HEADERS_ENABLED = True
+    # Requests per token (the read API, /api/v1): a script paging through a large plan fits, a runaway loop does not.
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "300 per minute")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_ADDRESS = _env("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes")
     # Password hashing (argon2id); tests lower the cost.

@@ -40,7 +40,7 @@ from tracker.progress import uploads
 from tracker.progress.models import ActionStatus, CycleState, Entry, ReportingCycle
 from tracker.review import steps
 
-OK, LOGIN, FORBIDDEN, HIDDEN = "ok", "login", "forbidden", "hidden"
+OK, LOGIN, FORBIDDEN, HIDDEN, NO_TOKEN = "ok", "login", "forbidden", "hidden", "401 without a token"
 ANONYMOUS = "anonymous"
 OTHER_REPORTER = "reporter-other-institution"  # a reporter of EP; the sample entries are MGP's
 # People of the other country (Chile), and the Peruvian whose outcomes they share on their own plan.
@@ -207,6 +207,16 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "tasks.show": {"GET": started_it()},
     "tasks.status": {"GET": started_it()},
     "tasks.file": {"GET": started_it()},
+    # The read API takes a personal token, never the session: 401 JSON for every visitor here (tests/test_api.py
+    # reads it with tokens). Its description and the page describing it are public.
+    **{f"api.{name}": {"GET": {who: NO_TOKEN for who in WHO}}
+       for name in ("plans", "plan", "values", "progress", "reports")},
+    "api.openapi": {"GET": everyone()},
+    "api.docs": {"GET": everyone()},
+    # Each account's own tokens; another's (or one not in use) does not exist.
+    "tokens.index": {"GET": logged_in()},
+    "tokens.create": {"POST": logged_in()},
+    "tokens.revoke": {"POST": {ANONYMOUS: LOGIN} | {who: HIDDEN for who in ROLE_OF}},
     "reports.save_validation": {"POST": of_perus_plan(only(Role.committee))},
     # The choice of format and language (a redirect to the file), and the report as a page.
     "reports.choose": {"GET": of_perus_plan(only(Role.committee, Role.viewer, Role.admin))},
@@ -421,6 +431,7 @@ def world(app, chile, make_user, monkeypatch, tmp_path) -> World:
         "slug": "indicators",
         "version": 1,
         "comment_id": 999999,
+        "token_id": 999999,
         "entry_id": entries["draft"],
         "evidence_id": entries["evidence"],
         "cycle_id": entries["cycle"],
@@ -498,6 +509,8 @@ def classify(response, method: str, csrf_message: str) -> str:
         if target.path == "/login" and "next" in parse_qs(target.query):
             return LOGIN
         return OK
+    if status == 401:
+        return NO_TOKEN
     if status == 403:
         return FORBIDDEN
     if status == 404:
@@ -535,7 +548,8 @@ def test_table_has_a_decision_for_everyone(app):
 
 
 def test_table_opens_to_anonymous_visitors_exactly_the_public_endpoints(app):
-    open_to_anonymous = {e for e, by_method in EXPECTED.items() if any(o[ANONYMOUS] != LOGIN for o in by_method.values())}
+    open_to_anonymous = {e for e, by_method in EXPECTED.items()
+                         if any(o[ANONYMOUS] not in (LOGIN, NO_TOKEN) for o in by_method.values())}
     assert open_to_anonymous == set(PUBLIC_ENDPOINTS) - SKIPPED
 
 
@@ -604,6 +618,7 @@ def test_the_other_country_never_reaches_perus_plan(app):
         for method, outcomes in EXPECTED[rule.endpoint].items():
             for who, counterpart in ABROAD.items():
                 allowed = {HIDDEN} if outcomes[counterpart] in (OK, HIDDEN) else {HIDDEN, FORBIDDEN}
+                allowed.add(NO_TOKEN)  # the API without a token shows nothing either (its tokens: tests/test_api.py)
                 assert outcomes[who] in allowed, (rule.endpoint, method, who)
 
 

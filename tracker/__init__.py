@@ -46,6 +46,8 @@ def create_app(config: type | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from tracker.admin.views import bp as admin_bp
+    from tracker.api.token_views import bp as tokens_bp
+    from tracker.api.views import bp as api_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.budget.views import bp as budget_bp
     from tracker.core.views import bp as core_bp
@@ -60,7 +62,8 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.tasks.views import bp as tasks_bp
 
     for blueprint in (core_bp, auth_bp, dashboard_bp, plan_bp, plan_edit_bp, plan_decisions_bp, plan_import_bp,
-                      progress_bp, review_bp, budget_bp, reports_bp, admin_bp, tasks_bp):
+                      progress_bp, review_bp, budget_bp, reports_bp, admin_bp, tasks_bp, api_bp,
+                      tokens_bp):
         app.register_blueprint(blueprint)
 
 

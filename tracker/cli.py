@@ -198,12 +198,13 @@ def _import_file(path: Path, operator=None, reason: str | None = None) -> None:
 
 def register(app: Flask) -> None:
     """Attach the project's command groups to the app's CLI."""
+    from tracker.api.cli import tokens_group
     from tracker.auth.cli import users_group
     from tracker.demo_cli import demo_group
     from tracker.ops.cli import ops_commands
     from tracker.progress.cli import mail_group, notify_group, remind, worker
     from tracker.reports.cli import report_group
 
-    for command in (db_group, seed, plan_group, users_group, demo_group, remind, mail_group, notify_group, report_group, worker,
+    for command in (db_group, seed, plan_group, users_group, tokens_group, demo_group, remind, mail_group, notify_group, report_group, worker,
                     *ops_commands):
         app.cli.add_command(command)

@@ -3,6 +3,7 @@
 
 def load_all() -> None:
     from tracker import audit, storage  # noqa: F401
+    from tracker.api import tokens  # noqa: F401
     from tracker.auth import models as auth_models  # noqa: F401
     from tracker.budget import models as budget_models  # noqa: F401
     from tracker.plan import models as plan_models  # noqa: F401

@@ -20,7 +20,7 @@ from tracker.security import is_static_file
 
 # Reachable without logging in.
 PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "core.health", "core.ready", "auth.login", "auth.login_code",
-                              "core.set_language"})
+                              "core.set_language", "api.openapi", "api.docs"})
 # Reachable while a password change is pending.
 PASSWORD_CHANGE_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.change_password", "auth.logout"}
 # Reachable while a role that requires a second factor has none yet (REQUIRE_2FA_ROLES).
@@ -304,6 +304,8 @@ def _gate():
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC_ENDPOINTS or is_static_file():
         return None
+    if request.blueprint == "api":
+        return None  # the API authenticates every request by its token, and answers 401 JSON (tracker.api.views)
     if not is_logged_in(current_user):
         if endpoint == "":
             return None  # 404 for unknown URLs
