@@ -143,7 +143,8 @@ def test_the_description_is_openapi_3_1_and_has_a_page(client, peru):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1") and spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
     assert set(spec["paths"]) == {"/api/v1/plans", "/api/v1/plans/{code}", "/api/v1/plans/{code}/values",
-                                  "/api/v1/plans/{code}/progress", "/api/v1/plans/{code}/reports"}
+                                  "/api/v1/plans/{code}/progress", "/api/v1/plans/{code}/reports",
+                                  "/api/v1/plans/{code}/opendata.csv", "/api/v1/plans/{code}/datapackage.json"}
     page = client.get("/api/v1/docs", headers=EN)
     assert page.status_code == 200 and "GET /api/v1/plans/{code}/values" in page_text(page)
 

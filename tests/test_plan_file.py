@@ -281,3 +281,19 @@ def test_target_changes_name_the_operator_given_with_as(app, make_user, tmp_path
         changes = db.session.scalars(sa.select(m.IndicatorTargetChange).order_by(m.IndicatorTargetChange.id)).all()
         changed = [(c.old_value, c.new_value, c.changed_by) for c in changes if c.old_value is not None]
         assert changed == [(4, 6, email), (6, 8, "plan-file")]
+
+
+def test_an_indicator_names_its_global_indicator_and_the_export_keeps_it(app, chile):
+    """Issue 19: `global_indicator` (UN S/2010/498 set, SDG) in the plan file reaches the indicator and its export."""
+    from conftest import chile_data
+
+    data = chile_data()
+    data["plan"]["version"] = data["plan"].get("version", 1)
+    data["plan"]["indicators"][0]["global_indicator"] = "SDG 16.7.1"
+    code = data["plan"]["indicators"][0]["code"]
+    with app.app_context():
+        import_plan(db.session, validate_plan_data(data, "chile with a global indicator"))
+        db.session.commit()
+        indicator = db.session.scalars(sa.select(m.Indicator).filter_by(code=code)).first()
+        assert indicator.global_indicator == "SDG 16.7.1"
+        assert "global_indicator: SDG 16.7.1" in export_plan(db.session, "CL-2022")

@@ -100,7 +100,7 @@ def test_a_task_is_run_once_and_again_only_when_a_worker_died_in_it(app, committ
 def test_a_task_that_cannot_be_done_says_why_and_keeps_nothing(app, committee, queue):
     task_id = _finalize(committee)
     with app.app_context():
-        db.session.execute(sa.update(User).where(User.role == Role.committee).values(role=Role.viewer))
+        db.session.execute(sa.update(User).where(User.role == Role.committee).values(role=Role.viewer, language="en"))
         db.session.commit()
         jobs.work(burst=True)
     task = _task(app, task_id)

@@ -57,13 +57,14 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.plan.import_views import bp as plan_import_bp
     from tracker.plan.views import bp as plan_bp
     from tracker.progress.views import bp as progress_bp
+    from tracker.public.views import bp as public_bp
     from tracker.reports.views import bp as reports_bp
     from tracker.review.views import bp as review_bp
     from tracker.tasks.views import bp as tasks_bp
 
     for blueprint in (core_bp, auth_bp, dashboard_bp, plan_bp, plan_edit_bp, plan_decisions_bp, plan_import_bp,
                       progress_bp, review_bp, budget_bp, reports_bp, admin_bp, tasks_bp, api_bp,
-                      tokens_bp):
+                      tokens_bp, public_bp):
         app.register_blueprint(blueprint)
 
 

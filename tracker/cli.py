@@ -203,8 +203,8 @@ def register(app: Flask) -> None:
     from tracker.demo_cli import demo_group
     from tracker.ops.cli import ops_commands
     from tracker.progress.cli import mail_group, notify_group, remind, worker
-    from tracker.reports.cli import report_group
+    from tracker.reports.cli import export_group, report_group
 
-    for command in (db_group, seed, plan_group, users_group, tokens_group, demo_group, remind, mail_group, notify_group, report_group, worker,
+    for command in (db_group, seed, plan_group, users_group, tokens_group, demo_group, remind, mail_group, notify_group, report_group, export_group, worker,
                     *ops_commands):
         app.cli.add_command(command)

@@ -20,7 +20,8 @@ from tracker.security import is_static_file
 
 # Reachable without logging in.
 PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "core.health", "core.ready", "auth.login", "auth.login_code",
-                              "core.set_language", "api.openapi", "api.docs"})
+                              "core.set_language", "api.openapi", "api.docs", "public.page", "public.data",
+                              "public.datapackage"})
 # Reachable while a password change is pending.
 PASSWORD_CHANGE_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.change_password", "auth.logout"}
 # Reachable while a role that requires a second factor has none yet (REQUIRE_2FA_ROLES).
@@ -236,6 +237,11 @@ def can_validate_reports(user: Any, plan: Any = None) -> bool:
 
 def can_finalize_reports(user: Any, plan: Any = None) -> bool:
     """The plan's reviewers mark a year's report final, which stores its files for good."""
+    return can_review(user, plan)
+
+
+def can_manage_public_page(user: Any, plan: Any = None) -> bool:
+    """The plan's committee decides whether its approved progress is published on the public page."""
     return can_review(user, plan)
 
 

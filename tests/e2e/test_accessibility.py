@@ -105,3 +105,23 @@ def test_phone_width_has_no_horizontal_scroll(app, make_user, new_page, open_cyc
     page.goto(url)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot(page, f"phone-{role.value}")
+
+
+def test_the_public_page_is_accessible_in_both_languages(app, new_page, open_cycle):
+    """Issue 19: the public page, read without logging in, at desktop and phone widths."""
+    import sqlalchemy as sa
+
+    from tracker.db import db
+    from tracker.plan import models as pm
+
+    with app.app_context():
+        plan = db.session.scalars(sa.select(pm.Plan).filter_by(code="PE-2021")).one()
+        db.session.add(pm.PlanProfile(plan=plan, public=True)) if plan.profile is None else setattr(plan.profile, "public", True)
+        db.session.commit()
+    axe = Axe()
+    for locale, width in (("es-PE", 1280), ("en-US", 375)):
+        page = new_page(locale=locale, width=width)
+        page.goto("/public/PE-2021")
+        assert page.locator("h1").count() == 1
+        assert _serious(axe.run(page)) == [], locale
+        shot(page, f"public-PE-2021-{locale[:2]}-{width}")

@@ -20,7 +20,7 @@ from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData, SecureType
 from werkzeug.exceptions import HTTPException
 
-from tracker import permissions
+from tracker import opendata, permissions
 from tracker.api import schemas, tokens
 from tracker.dashboard import services as dashboard
 from tracker.db import db
@@ -319,6 +319,30 @@ def reports(code: str):
     return _conditional({"items": [
         {"year": r.year, "version": r.version, "language": r.language, "format": r.format, "size": r.size,
          "sha256": r.sha256, "url": url_for("reports.final", report_id=r.id, _external=True)} for r in rows]})
+
+
+# -- open data -------------------------------------------------------------------------------------
+
+
+@bp.get("/plans/<code>/opendata.csv")
+@documented()
+def opendata_csv(code: str):
+    """The plan's approved indicator values as one flat CSV in the Open SDG layout: Year, Indicator, Global
+    indicator, Institution, Sex, Units, Value, Observation status (every approved report, per institution)."""
+    plan = _plan(code)
+    response = current_app.response_class(opendata.csv_bytes(opendata.detail(db.session, plan)), mimetype="text/csv")
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/plans/<code>/datapackage.json")
+@documented()
+def opendata_package(code: str):
+    """The Frictionless Data Package descriptor of opendata.csv (its table schema)."""
+    plan = _plan(code)
+    descriptor = opendata.descriptor(plan, public=False)
+    descriptor["resources"][0]["path"] = url_for("api.opendata_csv", code=plan.code, _external=True)
+    return _conditional(descriptor)
 
 
 # -- the description -------------------------------------------------------------------------------

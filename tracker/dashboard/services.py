@@ -241,11 +241,13 @@ def build_dashboard(
     pillar_code: str | None = None,
     include_pending: bool = False,
     with_history: bool = False,
+    published: bool = False,
 ) -> Dashboard:
     """Everything the committee dashboard shows for a year, optionally for one institution or pillar.
 
     `include_pending` also counts submitted entries (for provisional reports); `with_history` adds every
-    indicator's results for the years up to `year`.
+    indicator's results for the years up to `year`; `published` leaves demo entries out (the public page and its
+    open data never show them).
     """
     rows = load_plan_rows(session, plan)
     if institution_id is not None:
@@ -255,6 +257,8 @@ def build_dashboard(
     every_action, every_indicator = _of_institution(rows, institution_id)  # every year's: the trend filters per year
     actions = [a for a in every_action if a.in_force(year)]
     indicators = [i for i in every_indicator if i.in_force(year)]
+    if published:
+        entries = EntryRows([(e, y) for e, y in entries.rows if not e.is_demo])
     approved = entries.counted(institution_id, include_pending)
     values = values_by_indicator(approved)
     reports = action_reports(rows, approved)

@@ -202,6 +202,7 @@ def _indicator(
         data_source=_opt(x, "data_source"),
         responsibility=_responsibility(x.responsible, codes),
         tags=x.tags.split(),
+        global_indicator=x.global_indicator,
         targets=[
             s.TargetIn(year=t.year, value=t.value, verification=t.verification, source_document=t.source_document)
             for t in x.targets

@@ -532,6 +532,7 @@ def _import_indicators(
             **_texts("means_of_verification", x.means_of_verification),
             **_texts("data_source", x.data_source),
             "tags": " ".join(x.tags),
+            "global_indicator": x.global_indicator,
             **_texts("note", x.note),
             "position": pos,
             **_provenance(x.source, lang),

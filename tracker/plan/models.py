@@ -253,6 +253,10 @@ class PlanProfile(Base):
     draft_idle_days: Mapped[int] = mapped_column(default=14, server_default="14")
     returned_idle_days: Mapped[int] = mapped_column(default=7, server_default="7")
     review_wait_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    # The public transparency page (/public/<code>): shown once the committee turns it on; people counts below the
+    # threshold are suppressed there and in its open data.
+    public: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    public_threshold: Mapped[int] = mapped_column(default=5, server_default="5")
 
     plan: Mapped[Plan] = relationship(back_populates="profile")
 
@@ -449,6 +453,8 @@ class Indicator(Provenance, Lifecycle, Base):
     data_source_es: Mapped[str] = mapped_column(sa.Text, default="")
     data_source_en: Mapped[str] = mapped_column(sa.Text, default="")
     tags: Mapped[str] = mapped_column(sa.String(255), default="")
+    # The matching global indicator (UN S/2010/498 set, SDG 5.5.x / 16.x) that open data exports carry.
+    global_indicator: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     # Data-quality flags (never blocking): a change from the previous approved year beyond this percentage (none: the
     # default ±50 %), and the range its figure is expected in.
     change_threshold: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 4))

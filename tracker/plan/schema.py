@@ -226,6 +226,8 @@ class IndicatorIn(Strict):
     data_source: OptionalText = OptionalText()
     responsibility: Responsibility | None = None
     tags: list[CodeStr] = []
+    # The matching global indicator, e.g. "SDG 5.5.2" or "S/2010/498 15" (UN Secretary-General's 1325 indicators).
+    global_indicator: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
     targets: list[TargetIn] = []
     note: OptionalText = OptionalText()  # shown with the indicator, e.g. why it has no targets yet
     source: Source

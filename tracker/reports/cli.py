@@ -71,3 +71,37 @@ def _save(path: Path, data: bytes) -> None:
         path.write_bytes(data)
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+export_group = click.Group("export", help="Open data exports.")
+
+
+@export_group.command("opendata")
+@click.option("--plan", "plan_code", required=True, help="Plan code, e.g. PE-2021.")
+@click.option("--output", "output", required=True, help="Folder to write data.csv and datapackage.json into.")
+@click.option("--national", is_flag=True, help="The public page's figures: national, small cells suppressed "
+                                               "(below the plan's threshold).")
+@with_appcontext
+def opendata(plan_code: str, output: str, national: bool) -> None:
+    """Write a plan's approved indicator values in the Open SDG layout (data.csv) with its Frictionless Data Package
+    descriptor (datapackage.json).
+
+    \b
+    Example:
+      tracker export opendata --plan PE-2021 --output datos-pe-2021
+    """
+    from tracker import opendata as od
+    from tracker.plan.services import NotFound, get_plan
+
+    try:
+        plan = get_plan(db.session, plan_code)
+    except NotFound:
+        raise click.ClickException(f"no plan has the code {plan_code!r}") from None
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise click.ClickException(f"cannot write into {output}: not a folder")
+    try:
+        paths = od.write_package(db.session, plan, folder, public=national, threshold=od.threshold(plan))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write into {output}: {exc.strerror}") from None
+    click.echo("\n".join(str(p) for p in paths))
