@@ -144,7 +144,8 @@ def test_the_description_is_openapi_3_1_and_has_a_page(client, peru):
     assert spec["openapi"].startswith("3.1") and spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
     assert set(spec["paths"]) == {"/api/v1/plans", "/api/v1/plans/{code}", "/api/v1/plans/{code}/values",
                                   "/api/v1/plans/{code}/progress", "/api/v1/plans/{code}/reports",
-                                  "/api/v1/plans/{code}/opendata.csv", "/api/v1/plans/{code}/datapackage.json"}
+                                  "/api/v1/plans/{code}/opendata.csv", "/api/v1/plans/{code}/datapackage.json",
+                                  "/api/v1/plans/{code}/reports/{report_id}"}
     page = client.get("/api/v1/docs", headers=EN)
     assert page.status_code == 200 and "GET /api/v1/plans/{code}/values" in page_text(page)
 
@@ -192,3 +193,25 @@ def test_the_other_country_s_token_does_not_reach_peru_s_plan(app, client, chile
     for path in ("", "/values", "/progress", "/reports"):
         response = _get(client, f"/api/v1/plans/PE-2021{path}", token)
         assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+def test_a_token_downloads_the_final_reports(app, client, review_world):
+    import hashlib
+
+    from datetime import date
+
+    committee = logged_in(app, review_world["committee"])
+    url = f"/reports/PE-2021/{YEAR_NOW}"
+    assert committee.post_form(f"{url}/validation", {"validated_on": date.today().isoformat(), "minutes_reference": "Acta 1",
+                                                     "recommendations": ""}, token_from="/reports").status_code == 302
+    assert committee.post_form(f"{url}/finalize", token_from="/reports").status_code == 302
+    viewer_token = _token(app, review_world["committee"])
+    listed = _get(client, "/api/v1/plans/PE-2021/reports", viewer_token).get_json()["items"]
+    assert len(listed) == 10 and {r["version"] for r in listed} == {1}
+    pdf = next(r for r in listed if r["format"] == "pdf" and r["language"] == "es")
+    path = pdf["url"].split("localhost", 1)[-1]
+    response = _get(client, path, viewer_token)
+    assert response.status_code == 200 and hashlib.sha256(response.data).hexdigest() == pdf["sha256"]
+    assert _get(client, path, None).status_code == 401
+    army = _token(app, "ejercito@example.org")  # reporters do not download reports (as on the site)
+    assert _get(client, path, army).status_code == 404 and _get(client, "/api/v1/plans/PE-2021/reports", army).get_json() == {"items": []}

@@ -210,7 +210,7 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     # The read API takes a personal token, never the session: 401 JSON for every visitor here (tests/test_api.py
     # reads it with tokens). Its description and the page describing it are public.
     **{f"api.{name}": {"GET": {who: NO_TOKEN for who in WHO}}
-       for name in ("plans", "plan", "values", "progress", "reports", "opendata_csv", "opendata_package")},
+       for name in ("plans", "plan", "values", "progress", "reports", "report_file", "opendata_csv", "opendata_package")},
     "api.openapi": {"GET": everyone()},
     "api.docs": {"GET": everyone()},
     # The public page and its open data: everyone, once the committee publishes it (the sample plan is not: 404).

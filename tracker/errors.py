@@ -22,6 +22,10 @@ MESSAGES = {
 }
 
 
+API_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 429: "rate_limited",
+             503: "unavailable"}
+
+
 def wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
@@ -32,6 +36,8 @@ def render_error(code: int, message: str | None = None):
     if code >= 500 or code == 409:
         # The failed request may have queued "Saved" before its commit failed: that would be a lie.
         session.pop("_flashes", None)
+    if request.path.startswith("/api/"):  # the read API answers its own error shape (tracker.api.schemas.Error)
+        return {"error": API_CODES.get(code, "error"), "message": message}, code
     if wants_json():
         return {"error": code, "message": message}, code
     return render_template("errors/error.html", code=code, message=message), code

@@ -220,7 +220,7 @@ class FinalReport(BaseModel):
     format: str
     size: int
     sha256: str
-    url: str = Field(description="The stored file; a logged-in browser downloads it.")
+    url: str = Field(description="The stored file, in the API (with the same token).")
 
 
 class ReportList(BaseModel):

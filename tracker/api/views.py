@@ -24,6 +24,7 @@ from tracker import opendata, permissions
 from tracker.api import schemas, tokens
 from tracker.dashboard import services as dashboard
 from tracker.db import db
+from tracker.errors import API_CODES
 from tracker.extensions import limiter
 from tracker.plan import models as pm
 from tracker.progress.models import Entry, EntryKind, EntryState
@@ -80,8 +81,9 @@ def _error(status: int, code: str, message: str):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    codes = {404: "not_found", 429: "rate_limited", 405: "method_not_allowed"}
-    return _error(exc.code or 500, codes.get(exc.code, "error"), exc.description or exc.name)
+    """The API's own messages (abort(404, "No plan ...")); unrouted /api/ addresses get the same shape from
+    tracker.errors."""
+    return _error(exc.code or 500, API_CODES.get(exc.code, "error"), exc.description or exc.name)
 
 
 def _conditional(payload: dict) -> Any:
@@ -318,7 +320,26 @@ def reports(code: str):
                                         FinalReport.format))
     return _conditional({"items": [
         {"year": r.year, "version": r.version, "language": r.language, "format": r.format, "size": r.size,
-         "sha256": r.sha256, "url": url_for("reports.final", report_id=r.id, _external=True)} for r in rows]})
+         "sha256": r.sha256, "url": url_for("api.report_file", code=plan.code, report_id=r.id, _external=True)}
+        for r in rows]})
+
+
+@bp.get("/plans/<code>/reports/<int:report_id>")
+@documented()
+def report_file(code: str, report_id: int):
+    """A final report's stored file, exactly as it was when the year was marked final (checked against its sha256)."""
+    from tracker.reports import services as reports
+    from tracker.reports.exporters import FORMATS
+
+    plan = _plan(code)
+    row = db.session.get(FinalReport, report_id)
+    if row is None or row.plan_id != plan.id or not permissions.can_download_reports(current_user, plan):
+        abort(404, f"No final report {report_id} of {plan.code} that this token may read.")
+    data = reports.read_final(row)
+    response = current_app.response_class(data, mimetype=FORMATS[row.format].mimetype)
+    name = reports.download_name(plan.code, row.year, row.language, row.format, f"-final-v{row.version}")
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
+    return response
 
 
 # -- open data -------------------------------------------------------------------------------------
