@@ -215,3 +215,17 @@ def test_a_token_downloads_the_final_reports(app, client, review_world):
     assert _get(client, path, None).status_code == 401
     army = _token(app, "ejercito@example.org")  # reporters do not download reports (as on the site)
     assert _get(client, path, army).status_code == 404 and _get(client, "/api/v1/plans/PE-2021/reports", army).get_json() == {"items": []}
+
+
+def test_a_token_does_not_open_what_the_account_s_login_would_not(app, client, review_world, monkeypatch):
+    token = _token(app, review_world["committee"])
+    monkeypatch.setitem(app.config, "REQUIRE_2FA_ROLES", frozenset({"committee"}))  # required, and not set up yet
+    assert _get(client, "/api/v1/plans", token).status_code == 401
+    monkeypatch.setitem(app.config, "REQUIRE_2FA_ROLES", frozenset())
+    assert _get(client, "/api/v1/plans", token).status_code == 200
+    with app.app_context():  # a new password (or a reset): the account's tokens are revoked with its sessions
+        user = db.session.scalars(sa.select(User).filter_by(email=review_world["committee"])).one()
+        user.session_token = "rotated-" + user.session_token[:20]
+        db.session.commit()
+        assert db.session.scalars(sa.select(tokens.ApiToken.revoked_at)).one() is not None
+    assert _get(client, "/api/v1/plans", token).status_code == 401

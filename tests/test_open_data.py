@@ -166,3 +166,22 @@ def test_the_api_serves_the_open_data_too(app, client, published):
     assert {r["Institution"] for r in _csv(response.data) if r["Year"] == str(YEAR_NOW)} == {"EP"}
     package = client.get("/api/v1/plans/PE-2021/datapackage.json", headers=auth).get_json()
     assert package["resources"][0]["path"].endswith("/api/v1/plans/PE-2021/opendata.csv")
+
+
+def test_suppression_counts_people_not_percentages_and_hides_small_increases_of_a_cumulative_count():
+    from types import SimpleNamespace as NS
+
+    from tracker import opendata
+    from tracker.status import Actual
+
+    share = NS(code="P", global_indicator="", counts_people=True, measure=pm.Measure.percentage, cumulative=False,
+               unit_en="")
+    rows = {r.sex: r for r in opendata._national_rows(share, 2025, Actual(Decimal(3), women=30, men=970), None, 5)}
+    assert (rows[""].value, rows[""].units, rows["female"].units) == (Decimal(3), "percent", "persons")  # 3 % is shown
+    trained = NS(code="N", global_indicator="", counts_people=True, measure=pm.Measure.number, cumulative=True,
+                 unit_en="")
+    before = Actual(Decimal(100), women=40, men=60)
+    rows = {r.sex: r for r in opendata._national_rows(trained, 2026, Actual(Decimal(103), women=42, men=61), before, 5)}
+    assert [rows[s].status for s in ("", "female", "male")] == ["suppressed"] * 3  # +3 people, +2 women: too few
+    rows = {r.sex: r for r in opendata._national_rows(trained, 2026, Actual(Decimal(120), women=50, men=70), before, 5)}
+    assert [rows[s].value for s in ("", "female", "male")] == [120, 50, 70]

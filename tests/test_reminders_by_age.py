@@ -15,7 +15,8 @@ from tracker.auth.models import Role, User
 from tracker.db import db, utcnow
 from tracker.plan import models as pm
 from tracker.progress import schedule, services
-from tracker.progress.models import Entry, EntryState, Notification, OutboxMessage, ReportingCycle, StateReminder
+from tracker.progress.models import (Entry, EntryState, EntryVersion, Notification, OutboxMessage, ReportingCycle,
+                                     StateReminder)
 from tracker.review import steps
 
 
@@ -43,6 +44,7 @@ def _age(app, entry_id: int, days: int, state: EntryState | None = None) -> None
         then = utcnow() - timedelta(days=days)
         entry.state = state or entry.state
         entry.updated_at = entry.submitted_at = entry.reviewed_at = then
+        db.session.execute(sa.update(EntryVersion).where(EntryVersion.entry_id == entry_id).values(at=then))
         db.session.commit()
 
 
@@ -130,3 +132,10 @@ def test_the_reminders_job_runs_on_a_real_worker(app, navy_entry, queue):
         jobs.work(burst=True)
     assert _told(app, navy_entry["committee"], "stale_review") == 1
     assert all(m.sent_at is not None for m in _mails(app, navy_entry["committee"]))  # delivered by the worker too
+
+
+def test_an_entry_returned_today_is_not_late_however_long_it_waited_for_review(app, navy_entry, cli):
+    _age(app, navy_entry["id"], 20)  # submitted 20 days ago
+    _step(app, navy_entry["committee"], navy_entry["id"], "return", "Falta la fuente")  # returned today
+    cli("remind", "--scheduled")
+    assert _told(app, navy_entry["navy"], "stale_returned") == 0

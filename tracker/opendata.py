@@ -6,8 +6,9 @@ Two views of the same read model:
 - `detail`: every approved report, per institution, split by sex where people are counted (the API and the CLI,
   for those who may read the plan);
 - `national`: the national figure of each indicator and year, as the dashboard computes it (tracker.status), with
-  small cells suppressed (people counts from 1 to the plan's threshold less one, and the other sex of the same
-  year so that a total does not give it away): the public page's.
+  small cells suppressed: people counts from 1 to the plan's threshold less one, the other sex of the same year so
+  that the total does not give it away, and, for a cumulative count, a year whose increase on the year before is
+  that small (the difference of two published totals would give it away): the public page's.
 Only approved data; demo entries never. Numeric indicators only (qualitative answers are not data points).
 """
 
@@ -60,7 +61,10 @@ def threshold(plan: pm.Plan) -> int:
     return plan.profile.public_threshold if plan.profile is not None else DEFAULT_THRESHOLD
 
 
-def _units(indicator: pm.Indicator) -> str:
+def _units(indicator: pm.Indicator, sex: str = "") -> str:
+    """The total's unit; a sex row is always a number of people (a percentage's women and men included)."""
+    if sex:
+        return "persons"
     if indicator.measure == pm.Measure.percentage:
         return "percent"
     return indicator.unit_en or ("persons" if indicator.counts_people else "number")
@@ -78,10 +82,11 @@ def detail(session: Session, plan: pm.Plan) -> list[Row]:
             continue
         value = entry_value(entry, year)
         base = dict(year=year, indicator=indicator.code, global_indicator=indicator.global_indicator,
-                    institution=rows.institutions[entry.institution_id].code, units=_units(indicator))
-        out.append(Row(sex="", value=quality.figure(indicator_spec(indicator), value), **base))
+                    institution=rows.institutions[entry.institution_id].code)
+        out.append(Row(sex="", units=_units(indicator), value=quality.figure(indicator_spec(indicator), value), **base))
         if indicator.counts_people and value.women is not None and value.men is not None:
-            out += [Row(sex="female", value=Decimal(value.women), **base), Row(sex="male", value=Decimal(value.men), **base)]
+            out += [Row(sex=sex, units=_units(indicator, sex), value=Decimal(count), **base)
+                    for sex, count in (("female", value.women), ("male", value.men))]
     return sorted(out, key=lambda r: (r.indicator, r.year, r.institution, r.sex))
 
 
@@ -98,27 +103,35 @@ def national(session: Session, plan: pm.Plan, threshold: int) -> list[Row]:
         indicator = by_id[indicator_id]
         if indicator.measure not in NUMERIC:
             continue
+        previous = None
         for y, result in years:
             if result.actual is not None and result.actual.reports:
-                out += _national_rows(indicator, y, result.actual, threshold)
+                out += _national_rows(indicator, y, result.actual, previous if indicator.cumulative else None, threshold)
+                previous = result.actual
     return sorted(out, key=lambda r: (r.indicator, r.year, r.sex))
 
 
-def _national_rows(indicator: pm.Indicator, year: int, actual, threshold: int) -> list[Row]:
-    base = dict(year=year, indicator=indicator.code, global_indicator=indicator.global_indicator, institution="",
-                units=_units(indicator))
-    total = _small(actual.value, threshold) if indicator.counts_people else ""
-    rows = [Row(sex="", value=None if total else actual.value, status=total, **base)]
+def _national_rows(indicator: pm.Indicator, year: int, actual, previous, threshold: int) -> list[Row]:
+    """The year's total and, where people are counted, its women and men; small counts suppressed (see above)."""
+    base = dict(year=year, indicator=indicator.code, global_indicator=indicator.global_indicator, institution="")
+    counts_total = indicator.counts_people and indicator.measure == pm.Measure.number  # a percentage is not a count
+    total = _small(actual.value, previous.value if previous else None, threshold) if counts_total else ""
+    rows = [Row(sex="", units=_units(indicator), value=None if total else actual.value, status=total, **base)]
     if indicator.counts_people and actual.women is not None and actual.men is not None:
-        small = _small(actual.women, threshold) or _small(actual.men, threshold)
-        rows += [Row(sex=sex, value=None if small else Decimal(count), status=small, **base)
+        small = (_small(actual.women, previous.women if previous else None, threshold)
+                 or _small(actual.men, previous.men if previous else None, threshold))
+        rows += [Row(sex=sex, units=_units(indicator, sex), value=None if small else Decimal(count), status=small, **base)
                  for sex, count in (("female", actual.women), ("male", actual.men))]
     return rows
 
 
-def _small(count, threshold: int) -> str:
-    """"suppressed" for a people count from 1 to threshold - 1 (0 says nothing about anyone)."""
-    return SUPPRESSED if count is not None and 0 < count < threshold else ""
+def _small(count, before, threshold: int) -> str:
+    """"suppressed" for a people count from 1 to threshold - 1 (0 says nothing about anyone), or, for a cumulative
+    count, an increase on the year before (`before`) that small."""
+    def tiny(n) -> bool:
+        return n is not None and 0 < n < threshold
+
+    return SUPPRESSED if tiny(count) or (before is not None and count is not None and tiny(count - before)) else ""
 
 
 def csv_bytes(rows: list[Row]) -> bytes:

@@ -28,7 +28,7 @@ class ValuesQuery(PageQuery):
 
 
 class YearQuery(Strict):
-    year: int | None = Field(None, ge=1900, le=2100, description="The reporting year; default: the latest with data.")
+    year: int | None = Field(None, ge=1900, le=2100, description="The reporting year; default: the latest cycle's.")
     institution: str | None = Field(None, max_length=40, description="Only this institution (its code).")
 
 

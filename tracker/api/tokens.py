@@ -38,7 +38,13 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
     def usable(self, now: datetime) -> bool:
-        return self.revoked_at is None and self.expires_at > now and self.user.active
+        """In use, and its account may use the site now: active, its password not awaiting a change, its required
+        second factor set up (a token must not open what the account's own login would not)."""
+        from tracker.permissions import must_enrol_second_factor
+
+        user = self.user
+        return (self.revoked_at is None and self.expires_at > now and user.active and not user.must_change_password
+                and not must_enrol_second_factor(user))
 
 
 def _hash(raw: str) -> str:
@@ -84,6 +90,16 @@ def revoke(session: Session, user: User, token_id: int, actor=None) -> bool:
     token.revoked_at = utcnow()
     audit.record(session, "api_token.revoked", actor=actor or user, target=user, token=token.id, name=token.name)
     return True
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _revoke_when_the_credentials_change(session: Session, _context, _instances) -> None:
+    """A new User.session_token (password changed or reset, account deactivated) revokes the account's tokens, as
+    it ends its sessions (tracker.auth.sessions)."""
+    for user in [o for o in session.dirty if isinstance(o, User)]:
+        if sa.inspect(user).attrs.session_token.history.has_changes():
+            session.execute(sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                            .values(revoked_at=utcnow()))
 
 
 def authenticate(session: Session, header: str | None) -> User | None:

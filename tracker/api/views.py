@@ -1,9 +1,9 @@
 """The read API, `/api/v1`: JSON for scripts, with a personal token (`Authorization: Bearer TOKEN`).
 
 Every request needs a valid token: without one the answer is 401 JSON, never the login page. A token acts as its
-user, read-only: what the user may read on the site is what the token reads (approved data; a reporter's token also
-its institution's other entries). The figures come from the dashboard's own read model (`build_dashboard`,
-`load_entries`), so the API and the pages cannot disagree. Lists are paginated; responses carry an ETag and answer
+user, read-only, within what the user may read on the site: approved data (a reporter's token also its institution's
+other entries), never demo entries. The figures come from the dashboard's own read model (`build_dashboard` with
+`published=True`, `load_entries`), the one the public page and the open data use. Lists are paginated; responses carry an ETag and answer
 `If-None-Match` with 304. The OpenAPI 3.1 description is generated from these views and `schemas.py` by spectree.
 """
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+
+import hashlib
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
@@ -53,7 +55,10 @@ def _bind(state) -> None:
 
 
 def _token_key() -> str:
-    return (request.headers.get("Authorization") or request.remote_addr or "")[-64:]
+    """Requests are counted per token (its hash: the token itself never reaches the limiter's storage), or per
+    address without one."""
+    header = request.headers.get("Authorization")
+    return "token:" + hashlib.sha256(header.encode()).hexdigest() if header else f"address:{request.remote_addr}"
 
 
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_token_key,
@@ -217,7 +222,7 @@ def values(code: str):
                   if (query.pillar is None or pillars.get(rows.indicator_pillar(i)) == query.pillar)
                   and (query.indicator is None or i.code == query.indicator)}
     entries = [(e, y) for e, y in dashboard.load_entries(db.session, plan).rows
-               if e.kind == EntryKind.indicator and e.indicator_id in indicators and _visible(e, plan)
+               if e.kind == EntryKind.indicator and e.indicator_id in indicators and not e.is_demo and _visible(e, plan)
                and (query.year is None or y == query.year)
                and (query.institution is None or rows.institutions[e.institution_id].code == query.institution)]
     entries.sort(key=lambda pair: (indicators[pair[0].indicator_id].code, pair[1],
@@ -260,7 +265,7 @@ def progress(code: str):
     if year is None:
         abort(404, f"{plan.code} has no reporting year yet.")
     institution_id = _institution_id(plan, query.institution)
-    board = dashboard.build_dashboard(db.session, plan, year, institution_id=institution_id)
+    board = dashboard.build_dashboard(db.session, plan, year, institution_id=institution_id, published=True)
     codes = {i.id: i.code for i in dashboard.load_plan_rows(db.session, plan).institutions.values()}
     return _conditional({
         "plan": plan.code, "year": year, "overall": _completion(board.overall),

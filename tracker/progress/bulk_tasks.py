@@ -67,7 +67,6 @@ def import_upload(session: Session, task: Task, progress: Progress) -> dict:
     preview = bulk.parse_upload(session, cycle, institution, upload)
     count = bulk.import_rows(session, user, cycle, institution, preview, progress)
     storage.store(session=session).forget(key)
-    session.commit()
     return {"imported": count, "with_errors": len(preview.bad)}
 
 
@@ -81,6 +80,5 @@ def make_template(session: Session, task: Task, progress: Progress) -> dict:
     _user, cycle, institution = _loaded(session, task)
     data = bulk.build_template(session, cycle, institution, progress)
     storage.store(session=session).keep(file_key(task), data)
-    session.commit()
     name = secure_filename(f"{cycle.plan.code}-{cycle.year}-{institution.code}.xlsx")
     return {"file": {"name": name, "mimetype": bulk.XLSX_MIME, "size": len(data)}}

@@ -7,7 +7,7 @@ Two kinds, both sent by `tracker remind --scheduled` (a daily timer) or the job 
   for N days and a returned entry not resubmitted to the institution's reporters, an entry waiting for its
   institution's sign-off to the focal points, a submission waiting for review to the plan's committee.
 
-The committee sets the days on the reminders settings page (`save_settings`), admins too.
+The plan's committee sets the days on its reminder schedule page (`save_settings`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from tracker.db import utcnow
 from tracker.domain import ValidationFailed
 from tracker.plan.models import Plan, PlanProfile
 from tracker.progress import notifications
-from tracker.progress.models import CycleState, Entry, EntryState, Notification, ReportingCycle, ScheduledReminder, StateReminder
+from tracker.progress.models import (CycleState, Entry, EntryState, EntryVersion, Notification, ReportingCycle,
+                                     ScheduledReminder, StateReminder)
 from tracker.review import kinds
 
 DEFAULT_REMINDER_DAYS = (14, 7, 1)
@@ -149,11 +150,12 @@ class Stale:
     setting: str  # a Settings field
     open_cycles_only: bool  # the reporters cannot act on a closed cycle's drafts; a submission still needs a decision
 
-    def since(self, entry: Entry) -> datetime:
-        """When the entry was last touched in this state: saved (a draft, a returned entry being corrected), sent
-        for sign-off, or sent to the committee (submitted, or endorsed)."""
+    def since(self, entry: Entry, touched: datetime | None) -> datetime:
+        """Since when the entry has waited in this state: a draft or a returned entry since its last version (a save,
+        the return, a withdrawal, a reopening: `touched`), the others since they were sent for sign-off or to the
+        committee (submitted, or endorsed)."""
         if self.state in (EntryState.draft, EntryState.returned):
-            return entry.updated_at
+            return touched or entry.updated_at
         if self.state == EntryState.submitted:
             return entry.signoff_at or entry.submitted_at or entry.updated_at
         return entry.submitted_at or entry.updated_at
@@ -168,23 +170,24 @@ STALE = (
 BY_STATE = {rule.state: rule for rule in STALE}
 
 
-def stale_entries(session: Session, now: datetime) -> list[tuple[Stale, Entry]]:
+def stale_entries(session: Session, now: datetime) -> list[tuple[Stale, Entry, datetime]]:
     """The entries left in a state longer than their plan allows and not brought up yet in this state (an entry is
-    brought up once per version: saving or moving it starts the count again)."""
+    brought up once per version: saving or moving it starts the count again), each with since when it waited."""
     done = sa.select(StateReminder).where(StateReminder.entry_id == Entry.id, StateReminder.version == Entry.version)
+    touched = sa.select(sa.func.max(EntryVersion.at)).where(EntryVersion.entry_id == Entry.id).scalar_subquery()
     query = (
-        sa.select(Entry).join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
+        sa.select(Entry, touched).join(ReportingCycle, ReportingCycle.id == Entry.cycle_id)
         .where(Entry.state.in_(list(BY_STATE)), Entry.is_demo.is_(False), ~done.exists())
         .options(joinedload(Entry.cycle).joinedload(ReportingCycle.plan).joinedload(Plan.profile),
                  joinedload(Entry.institution), joinedload(Entry.indicator), joinedload(Entry.action))
         .order_by(Entry.cycle_id, Entry.institution_id, Entry.id)
     )
     found = []
-    for entry in session.scalars(query):
+    for entry, last in session.execute(query):
         rule = BY_STATE[entry.state]
-        days = getattr(Settings.of(entry.cycle.plan), rule.setting)
-        if days and rule.since(entry) <= now - timedelta(days=days) and (entry.cycle.is_open or not rule.open_cycles_only):
-            found.append((rule, entry))
+        days, since = getattr(Settings.of(entry.cycle.plan), rule.setting), rule.since(entry, last)
+        if days and since <= now - timedelta(days=days) and (entry.cycle.is_open or not rule.open_cycles_only):
+            found.append((rule, entry, since))
     return found
 
 
@@ -192,15 +195,17 @@ def age_reminders(session: Session, now: datetime) -> int:
     """Bring each stale entry to whoever must act on it: one notification per entry and one e-mail per person
     listing them all; each entry once in its state. Returns the people written to."""
     stale = stale_entries(session, now)
-    recipients: dict[int, list[tuple[Stale, Entry]]] = {}
+    recipients: dict[int, list[tuple[Stale, Entry, datetime]]] = {}
     users: dict[int, User] = {}
-    for rule, entry in stale:
-        for user in _who_acts(session, rule, entry):
+    for rule, entry, since in stale:
+        people = _who_acts(session, rule, entry)
+        for user in people:
             users[user.id] = user
-            recipients.setdefault(user.id, []).append((rule, entry))
-        session.add(StateReminder(entry_id=entry.id, version=entry.version, reason=rule.reason))
+            recipients.setdefault(user.id, []).append((rule, entry, since))
+        if people:  # nobody to tell yet (no focal point): it is brought up once someone can act
+            session.add(StateReminder(entry_id=entry.id, version=entry.version, reason=rule.reason))
     for user_id, items in recipients.items():
-        for rule, entry in items:
+        for rule, entry, _since in items:
             session.add(Notification(user_id=user_id, event=rule.reason, entry_id=entry.id,
                                      note=f"{kinds.item_code(entry)} · {entry.institution.code}"))
         _queue_age_mail(session, users[user_id], items, now)
@@ -220,7 +225,7 @@ def _who_acts(session: Session, rule: Stale, entry: Entry) -> list[User]:
     return reporters
 
 
-def _queue_age_mail(session: Session, user: User, items: list[tuple[Stale, Entry]], now: datetime) -> None:
+def _queue_age_mail(session: Session, user: User, items: list[tuple[Stale, Entry, datetime]], now: datetime) -> None:
     """One e-mail in the person's language: the entries grouped by why they are brought up, each with its link."""
     with force_locale(notifications.user_locale(user)):
         subject = ngettext("%(num)d entry waits for you", "%(num)d entries wait for you", len(items))
@@ -229,8 +234,8 @@ def _queue_age_mail(session: Session, user: User, items: list[tuple[Stale, Entry
             group = list(group)
             days = getattr(Settings.of(group[0][1].cycle.plan), rule.setting)
             lines += ["", HEADINGS[rule.reason](days), ""]
-            for _rule, entry in group:
-                since = format_date(rule.since(entry), "medium")
+            for _rule, entry, since in group:
+                since = format_date(since, "medium")
                 lines += [f"- {kinds.item_code(entry)} ({entry.cycle.year}) · {entry.institution.code} · "
                           + _("since %(date)s", date=since),
                           f"  {notifications.external_url('progress.show_entry', entry_id=entry.id)}"]

@@ -29,6 +29,10 @@ class PublicIndicator:
     men: opendata.Row | None
 
     @property
+    def suppressed(self) -> bool:
+        return any(row is not None and row.status for row in (self.total, self.women, self.men))
+
+    @property
     def women_share(self) -> Decimal | None:
         """Women among the people counted, unless a count is suppressed (it would give it away)."""
         if not (self.women and self.men) or self.women.status or self.men.status:
@@ -71,18 +75,31 @@ def public_plan(session: Session, plan: pm.Plan) -> PublicPlan:
     return PublicPlan(plan, sections, year, board, indicators, threshold, finals)
 
 
-# Rendered pages by (plan, language, the latest audit event and its time): every change the page could show (an approval, a
-# reopening, a plan edit, this setting) writes an audit event, so a new one means a new page and none is stale.
+# Rendered pages and files by (what, plan, language, the plan's latest change): see `_stamp`.
 _CACHE: OrderedDict = OrderedDict()
 CACHE_SIZE = 64
 
 
-def cached_page(session: Session, plan: pm.Plan, language: str, render) -> str:
-    """The page rendered by `render()`, from this process's cache while nothing has changed since."""
-    latest = session.execute(sa.select(sa.func.max(AuditEvent.id), sa.func.max(AuditEvent.at))).one()
-    key = (plan.id, language, *latest)  # the time too: ids can repeat after a restore
+def _stamp(session: Session, plan: pm.Plan) -> tuple:
+    """What changes whenever the page could: the latest audit event (approvals, reopenings, this setting), the
+    plan's latest edit and target change (its history), and its entries' latest version; with their times, as ids
+    can repeat after a restore. One statement."""
+    from tracker.plan.models import IndicatorTargetChange, PlanChange
+    from tracker.progress.models import Entry, EntryVersion, ReportingCycle
+
+    entries = (sa.select(sa.func.max(EntryVersion.at)).join(Entry, Entry.id == EntryVersion.entry_id)
+               .join(ReportingCycle, ReportingCycle.id == Entry.cycle_id).where(ReportingCycle.plan_id == plan.id))
+    parts = [sa.select(sa.func.max(AuditEvent.id)), sa.select(sa.func.max(AuditEvent.at)),
+             sa.select(sa.func.max(PlanChange.id)).where(PlanChange.plan_id == plan.id),
+             sa.select(sa.func.max(IndicatorTargetChange.id)), entries]
+    return tuple(session.execute(sa.select(*[p.scalar_subquery() for p in parts])).one())
+
+
+def cached(session: Session, what: str, plan: pm.Plan, language: str, make):
+    """`make()`'s result (the page's content, its CSV), from this process's cache while nothing it shows changed."""
+    key = (what, plan.id, language, *_stamp(session, plan))
     if key not in _CACHE:
-        _CACHE[key] = render()
+        _CACHE[key] = make()
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -31,6 +32,8 @@ def _published_or_404(code: str) -> Plan:
     plan = db.session.scalars(sa.select(Plan).filter_by(code=code)).one_or_none()
     if plan is None or not services.is_published(plan):
         abort(404)
+    g.plan = plan  # numbers and dates in the plan's country's locale, as on its other pages (no session: no cookie)
+    refresh()
     return plan
 
 
@@ -39,7 +42,7 @@ def page(code: str):
     """A plan's approved progress for everyone: no login, nothing unpublished."""
     plan = _published_or_404(code)
     # Only the content is cached: the menu around it is each visitor's own (their name, a form's CSRF token).
-    content = services.cached_page(db.session, plan, current_language(), lambda: render_template(
+    content = services.cached(db.session, "page", plan, current_language(), lambda: render_template(
         "public/_content.html", view=services.public_plan(db.session, plan), tabs=list(PlanTab)))
     return render_template("public/plan.html", plan=plan, content=Markup(content))
 
@@ -48,8 +51,9 @@ def page(code: str):
 def data(code: str):
     """The page's figures as open data (Open SDG layout): national, small cells suppressed."""
     plan = _published_or_404(code)
-    rows = opendata.national(db.session, plan, opendata.threshold(plan))
-    return Response(opendata.csv_bytes(rows), mimetype="text/csv",
+    data = services.cached(db.session, "csv", plan, "", lambda: opendata.csv_bytes(
+        opendata.national(db.session, plan, opendata.threshold(plan))))
+    return Response(data, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={plan.code}-{opendata.CSV_NAME}"})
 
 

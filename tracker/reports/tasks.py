@@ -43,5 +43,4 @@ def finalize_report(session: Session, task: Task, progress: Progress) -> dict:
     if not permissions.can_finalize_reports(user, plan):  # the account may have changed since it asked
         raise PermissionDenied(_("your account may no longer mark reports final."))
     rows = services.finalize(session, plan, task.params["year"], user, progress)
-    session.commit()
     return {"version": rows[0].version}

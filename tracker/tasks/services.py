@@ -1,12 +1,13 @@
 """Start a background task, run it as the job `run_task`, and record its progress.
 
 A kind of task is a `TaskKind` registered with `@kind(name)`: `run(session, task, progress)` does the work in the
-job's session and returns what the page shows when done (plain values); the job commits it. `run` may raise
+job's session, without committing, and returns what the page shows when done (plain values). The job then marks the
+task done in the same transaction: the work and "done" are committed together, or neither is. `run` may raise
 DomainError: the task fails with that message and nothing of its work is kept.
 
 A task runs once. If a worker dies mid-way, the queue hands the job to another worker, which finds the task
-started but not finished and runs it again from the start (its work was not committed); a finished task is never
-run again.
+started but not done and runs it again from the start (nothing of the first run was committed); a finished task is
+never run again.
 """
 
 from __future__ import annotations
@@ -71,9 +72,16 @@ def background_rows() -> int:
 
 
 def start(session: Session, name: str, user, **params: Any) -> Task:
-    """Record a task for `user` and hand it to the job once the session commits."""
+    """Record a task for `user` and hand it to the job once the session commits; the same task of the same user
+    not finished yet is returned instead (a second click on "Mark as final" does not make a second version)."""
+    params_json = json.dumps(params, sort_keys=True)
+    waiting = session.scalars(sa.select(Task).where(Task.kind == name, Task.user_id == user.id,
+                                                    Task.params_json == params_json,
+                                                    Task.state.in_([TaskState.queued, TaskState.running]))).first()
+    if waiting is not None:
+        return waiting
     storage.store(session=session).sweep(FILES, KEEP_FILES)
-    task = Task(kind=name, user_id=user.id, params_json=json.dumps(params, sort_keys=True))
+    task = Task(kind=name, user_id=user.id, params_json=params_json)
     session.add(task)
     session.flush()
     jobs.enqueue_after_commit(session, "run_task", task.id)
@@ -96,19 +104,19 @@ def run_task(session: Session, task_id: int) -> None:
     from tracker.progress.notifications import user_locale
 
     progress = _Progress(task.id)
-    try:
-        with force_locale(user_locale(user)):
+    with force_locale(user_locale(user)):  # the outcome, and the reason of a failure, in the user's language
+        try:
             result = kind_of(task).run(session, task, progress)
-    except DomainError as exc:
-        session.rollback()
-        _finish(session, task_id, progress, TaskState.failed, error=exc.message)
-    except Exception:
-        session.rollback()
-        current_app.logger.exception("task %s (%s) failed", task_id, task.kind)
-        _finish(session, task_id, progress, TaskState.failed, error=str(_l("Something went wrong; nothing was "
-                                                                           "changed. Try again, or tell an administrator.")))
-    else:
-        _finish(session, task_id, progress, TaskState.done, result=result)
+        except DomainError as exc:
+            session.rollback()
+            _finish(session, task_id, progress, TaskState.failed, error=exc.message)
+        except Exception:
+            session.rollback()
+            current_app.logger.exception("task %s (%s) failed", task_id, task.kind)
+            _finish(session, task_id, progress, TaskState.failed, error=str(_l(
+                "Something went wrong; nothing was changed. Try again, or tell an administrator.")))
+        else:
+            _finish(session, task_id, progress, TaskState.done, result=result)  # one commit: the work and "done"
 
 
 def _finish(session: Session, task_id: int, progress: _Progress, state: TaskState, result: dict | None = None,
