@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from e2e.browser import CHROMIUM, CHROMIUM_ARGS, shot
+from e2e.browser import shot
 from live_server import BIN, PROJECT, Browser, free_port, fresh_postgres_database, query_one, tracker, wait_until_serving
 from smtp_server import smtp_server
 from test_production_smoke import PG_ADMIN_URL, REDIS_URL, _create_account, _redis_answers, _unreachable, log_in_first_time
@@ -158,31 +158,28 @@ def people(deployment):
 
 
 @contextmanager
-def watching(host: str, browser: Browser, path: str):
-    """The page at `path` open in Chromium twice, logged in as `browser` is: with JavaScript, and without; and the
-    status requests the first one's script makes."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        _unreachable(f"{CHROMIUM} is missing (make chromium)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pages, polls = [], []
-        for javascript in (True, False):
-            context = chromium.new_context(base_url=f"http://{host}", locale="es-PE", java_script_enabled=javascript,
-                                           extra_http_headers={"X-Forwarded-Proto": "https"})
-            context.add_cookies([{"name": name, "value": value, "url": f"http://{host}"}
-                                 for name, value in browser.cookies.items()])
-            page = context.new_page()
-            page.on("request", lambda request: polls.append(request.url) if request.url.endswith(".json") else None)
-            page.goto(path)
-            assert page.locator("progress").count() == 1, page.content()[:2000]
-            pages.append(page)
-        shot(pages[0], "task-progress-es")
-        try:
-            yield pages[0], pages[1], polls
-        finally:
-            chromium.close()
+def watching(chromium, host: str, visitor: Browser, path: str):
+    """The page at `path` open in Chromium twice, logged in as `visitor` is: with JavaScript, and without; and the
+    status requests the first one's script makes. `chromium` is the suite's browser (tests/e2e/browser.py): one
+    Playwright per process."""
+    contexts, pages, polls = [], [], []
+    for javascript in (True, False):
+        context = chromium.new_context(base_url=f"http://{host}", locale="es-PE", java_script_enabled=javascript,
+                                       extra_http_headers={"X-Forwarded-Proto": "https"})
+        contexts.append(context)
+        context.add_cookies([{"name": name, "value": value, "url": f"http://{host}"}
+                             for name, value in visitor.cookies.items()])
+        page = context.new_page()
+        page.on("request", lambda request: polls.append(request.url) if request.url.endswith(".json") else None)
+        page.goto(path)
+        assert page.locator("progress").count() == 1, page.content()[:2000]
+        pages.append(page)
+    shot(pages[0], "task-progress-es")
+    try:
+        yield pages[0], pages[1], polls
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def on(host: str, browser: Browser) -> Browser:
@@ -232,7 +229,7 @@ def test_the_scheduler_s_reminder_fires_and_the_worker_delivers_it(deployment, p
     wait_for("the reminder e-mail", lambda: [m for m in inbox.to("ejercito@ep.example.pe") if "Recordatorio" in m["Subject"]])
 
 
-def test_a_worker_killed_in_the_middle_of_a_job_loses_nothing(deployment, people, database_url):
+def test_a_worker_killed_in_the_middle_of_a_job_loses_nothing(deployment, people, database_url, browser):
     """The final report is made by a task on the worker; the worker is killed while it runs (SIGKILL, as a crash or
     the OOM killer would); the next worker runs it again, once, and the report is stored exactly once."""
     committee = people["committee"]
@@ -250,7 +247,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_loses_nothing(deployment, people
     assert query_one(database_url, "SELECT count(*) FROM final_report") == 0  # nothing half stored
     status = on(deployment["hosts"][1], committee).get(f"/tasks/{task_id}.json")
     assert status.status == 200 and '"finished": false' in status.text.replace(":false", ": false")
-    with watching(deployment["hosts"][1], committee, f"/tasks/{task_id}") as (scripted, plain, polls):
+    with watching(browser, deployment["hosts"][1], committee, f"/tasks/{task_id}") as (scripted, plain, polls):
         # The job is handed on once its worker's lease has run out: a minute after its timeout.
         time.sleep(JOB_TIMEOUT + 62)
         deployment["running"]["worker"] = start(deployment["worker_command"], deployment["env"])

@@ -13,11 +13,11 @@ pytestmark = pytest.mark.e2e
 PAGES = {
     Role.committee: ["/dashboard", "/plans/PE-2021", "/plans/PE-2021/pillars/PAR", "/plans/PE-2021/indicators/IND-PAR-2",
                      "/review", "/plans/PE-2021/cycles", f"/plans/PE-2021/budget/{YEAR}/compliance", "/help/status-rules",
-                     f"/dashboard/PE-2021/pillars/PAR?year={YEAR}", "/notifications", "/plans/PE-2021/sign-off", "/plans/PE-2021/reminder-schedule",
+                     f"/dashboard/PE-2021/pillars/PAR?year={YEAR}", "/notifications", "/plans/PE-2021/sign-off", "/plans/PE-2021/reminder-schedule", "/plans/PE-2021/public-page",
                      f"/reports/PE-2021/{YEAR}/preview", f"/reports/PE-2021/{YEAR}/commentary", f"/reports?plan=PE-2021&year={YEAR}"],
     Role.reporter: ["/home", f"/plans/PE-2021/report/{YEAR}", f"/plans/PE-2021/report/{YEAR}/indicators/IND-PAR-2",
                     f"/plans/PE-2021/report/{YEAR}/actions/PAR-1", f"/plans/PE-2021/budget/{YEAR}", "/account/password",
-                    "/account", "/account/two-factor"],
+                    "/account", "/account/two-factor", "/account/tokens", "/api/v1/docs"],
     Role.admin: ["/admin/users", "/admin/users/new", "/admin/institutions", "/admin/audit"],
 }
 
