@@ -329,3 +329,13 @@ def queue(app, monkeypatch):
     yield
     with app.app_context():
         jobs._queue().delete(delete_jobs=True)
+
+
+def outbox_to(app, email: str):
+    """The e-mails queued to one address, oldest first (detached: read after the app context ends)."""
+    from tracker.progress.models import OutboxMessage
+
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(OutboxMessage).filter_by(to_email=email).order_by(OutboxMessage.id)))
+        db.session.expunge_all()
+        return rows

@@ -4,14 +4,11 @@ admins' outbox page. Skipped outside CI when Redis does not answer; in CI it mus
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 
-from conftest import logged_in, page_text
+from conftest import logged_in, outbox_to, page_text
 from smtp_server import free_port, smtp_server
 from tracker import jobs
 from tracker.auth.models import Role
-from tracker.db import db
-from tracker.progress.models import OutboxMessage
 
 EN = {"Accept-Language": "en"}
 
@@ -22,31 +19,23 @@ def _comment(app, review_world, body: str) -> None:
     assert committee.post_form(f"{url}/comments", {"body": body}, token_from=url).status_code == 302
 
 
-def _outbox(app, to: str) -> list[OutboxMessage]:
-    """The e-mails to one address (the fixture's own were queued before, outside any request)."""
-    with app.app_context():
-        rows = list(db.session.scalars(sa.select(OutboxMessage).filter_by(to_email=to).order_by(OutboxMessage.id)))
-        db.session.expunge_all()
-        return rows
-
-
 def test_without_a_queue_the_mail_goes_out_right_after_the_commit(app, review_world, smtp):
     _comment(app, review_world, "¿Cuál es la fuente del salto?")
     (mail,) = smtp.to(review_world["navy"])
     assert "IND-PAR-1" in mail["Subject"] and "¿Cuál es la fuente del salto?" in mail.get_payload(decode=True).decode()
-    (row,) = _outbox(app, review_world["navy"])
+    (row,) = outbox_to(app, review_world["navy"])
     assert row.sent_at is not None and row.attempts == 0
 
 
 def test_a_worker_delivers_the_queued_mail(app, review_world, smtp, queue):
     _comment(app, review_world, "Adjunten el acta, por favor.")
-    (row,) = _outbox(app, review_world["navy"])
+    (row,) = outbox_to(app, review_world["navy"])
     assert row.sent_at is None and smtp.messages == []  # queued, not sent by the request
     with app.app_context():
         jobs.work(burst=True)
     (mail,) = smtp.to(review_world["navy"])
     assert "Adjunten el acta" in mail.get_payload(decode=True).decode()
-    assert _outbox(app, review_world["navy"])[0].sent_at is not None
+    assert outbox_to(app, review_world["navy"])[0].sent_at is not None
 
 
 def test_failed_deliveries_are_retried_then_shown_to_admins_and_sent_later(app, review_world, queue, monkeypatch,
@@ -57,7 +46,7 @@ def test_failed_deliveries_are_retried_then_shown_to_admins_and_sent_later(app, 
     with app.app_context():
         jobs.work(burst=True)
         assert jobs._queue().failed_job_registry.count == 1  # the first try and its two retries failed
-    (row,) = _outbox(app, review_world["navy"])
+    (row,) = outbox_to(app, review_world["navy"])
     assert (row.sent_at, row.attempts) == (None, 3) and row.error and row.last_attempt_at is not None
     admin = login_as(Role.admin)
     page = page_text(admin.get("/admin/outbox", headers=EN))

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from conftest import YEAR_NOW, save_indicator_entry
+from conftest import YEAR_NOW, outbox_to, save_indicator_entry
 from tracker import jobs
 from tracker.auth.models import Role, User
 from tracker.db import db, utcnow
 from tracker.plan import models as pm
 from tracker.progress import schedule, services
-from tracker.progress.models import (Entry, EntryState, EntryVersion, Notification, OutboxMessage, ReportingCycle,
+from tracker.progress.models import (Entry, EntryState, EntryVersion, Notification, ReportingCycle,
                                      StateReminder)
 from tracker.review import steps
 
@@ -61,13 +61,6 @@ def _told(app, email: str, event: str) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).filter_by(user_id=user.id, event=event))
 
 
-def _mails(app, email: str) -> list[OutboxMessage]:
-    with app.app_context():
-        rows = list(db.session.scalars(sa.select(OutboxMessage).filter_by(to_email=email).order_by(OutboxMessage.id)))
-        db.session.expunge_all()
-        return rows
-
-
 def test_a_submission_waiting_too_long_is_brought_to_the_committee_once(app, navy_entry, cli):
     _age(app, navy_entry["id"], 6)
     assert "0 people reminded" in cli("remind", "--scheduled").output  # 7 days by default
@@ -75,7 +68,7 @@ def test_a_submission_waiting_too_long_is_brought_to_the_committee_once(app, nav
     result = cli("remind", "--scheduled")
     assert result.exit_code == 0 and "1 people reminded" in result.output, result.output
     assert _told(app, navy_entry["committee"], "stale_review") == 1
-    (mail,) = [m for m in _mails(app, navy_entry["committee"]) if "wait" in m.subject or "espera" in m.subject]
+    (mail,) = [m for m in outbox_to(app, navy_entry["committee"]) if "wait" in m.subject or "espera" in m.subject]
     assert "IND-PAR-1" in mail.body and f"/entries/{navy_entry['id']}" in mail.body
     assert "0 people reminded" in cli("remind", "--scheduled").output
     assert _told(app, navy_entry["committee"], "stale_review") == 1
@@ -131,7 +124,7 @@ def test_the_reminders_job_runs_on_a_real_worker(app, navy_entry, queue):
         assert _told(app, navy_entry["committee"], "stale_review") == 0  # on the queue, not run here
         jobs.work(burst=True)
     assert _told(app, navy_entry["committee"], "stale_review") == 1
-    assert all(m.sent_at is not None for m in _mails(app, navy_entry["committee"]))  # delivered by the worker too
+    assert all(m.sent_at is not None for m in outbox_to(app, navy_entry["committee"]))  # delivered by the worker too
 
 
 def test_an_entry_returned_today_is_not_late_however_long_it_waited_for_review(app, navy_entry, cli):

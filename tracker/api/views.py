@@ -302,11 +302,10 @@ def _completion(completion) -> dict:
 
 def _status(row) -> dict:
     result, actual = row.result, row.result.actual
-    people = (actual.women or 0) + (actual.men or 0) if actual else 0
+    share = actual.women_share if actual else None
     return {"indicator": row.indicator.code, "performance": str(result.performance),
             "value": _number(actual.value) if actual else None, "women": actual.women if actual else None,
-            "men": actual.men if actual else None,
-            "women_share": round(actual.women / people, 4) if actual and actual.women is not None and people else None,
+            "men": actual.men if actual else None, "women_share": round(float(share), 4) if share is not None else None,
             "target": _number(result.target), "achievement": _number(result.achievement)}
 
 
